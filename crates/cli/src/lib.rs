@@ -1,0 +1,3 @@
+//! placeholder
+/// Entry point.
+pub fn main() {}

@@ -1,0 +1,325 @@
+//! The constant-density acoustic wave equation `u_tt = v² (∇²u + s)` in 1D
+//! and 2D: leapfrog in time, centred differences of any even order in space,
+//! CPML or sponge absorbing layers added outside the model grid, an optional
+//! free surface at the top, sources and receivers anywhere on the grid.
+//!
+//! One time step, `(u^n, u^{n-1}) → (u^{n+1}, u^n)`:
+//! 1. CPML: `ψ ← bψ + a∂u` (strips only);
+//! 2. interior: `u^{n+1} = 2u^n − u^{n−1} + v²dt² L u^n` ([`kernel`]);
+//! 3. CPML: `ζ ← bζ + a(∂²u + ∂ψ)`, `u^{n+1} += v²dt² (∂ψ + ζ)`;
+//! 4. source: `u^{n+1} += v²dt² w(t_n) δ_h`, with `δ_h` the interpolation
+//!    weights divided by the cell volume (a point source of unit strength);
+//! 5. free surface mirror, or sponge taper.
+//!
+//! Receivers sample `u^n` with interpolation weights (injection uses their
+//! transpose). Observation `n` is `u` at `t_n = n·dt`, `u^0 = 0`.
+
+pub mod boundary;
+pub mod kernel;
+pub mod layout;
+
+use crate::error::ForwardError;
+use crate::points::PointOperator;
+use crate::propagator::{Parallelism, Propagator};
+use crate::real::Real;
+use crate::stability;
+use boundary::{Cpml, Sponge, apply_free_surface};
+use kernel::{StencilWeights, leapfrog_update};
+pub use layout::Layout;
+use pdeinv_grid::{Grid, PointWeights, central_first_derivative, central_second_derivative};
+
+/// Largest supported space order.
+pub const MAX_SPACE_ORDER: usize = 16;
+
+/// Absorbing layer added around the model grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Boundary {
+    /// Convolutional PML, `width` cells.
+    Cpml {
+        /// Cells.
+        width: usize,
+    },
+    /// Cerjan sponge, `width` cells.
+    Sponge {
+        /// Cells.
+        width: usize,
+    },
+}
+
+impl Boundary {
+    /// Layer width in cells.
+    pub fn width(&self) -> usize {
+        match *self {
+            Boundary::Cpml { width } | Boundary::Sponge { width } => width,
+        }
+    }
+}
+
+impl Default for Boundary {
+    fn default() -> Self {
+        Boundary::Cpml { width: 20 }
+    }
+}
+
+/// Everything that defines an acoustic simulation except the model and the
+/// acquisition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcousticConfig {
+    /// Model grid.
+    pub grid: Grid,
+    /// Even space order (2..=16).
+    pub space_order: usize,
+    /// Time step (s).
+    pub dt: f64,
+    /// Number of time samples.
+    pub nt: usize,
+    /// Absorbing layer.
+    pub boundary: Boundary,
+    /// Free surface at the top (2D only).
+    pub free_surface: bool,
+    /// Dominant frequency (Hz), used to tune the CPML.
+    pub dominant_frequency: f64,
+    /// Thread use inside each step.
+    pub parallelism: Parallelism,
+}
+
+/// The model-dependent part of an acoustic problem: padded coefficients,
+/// stencils and boundary coefficients, shared by all shots.
+#[derive(Debug, Clone)]
+pub struct AcousticModel<T> {
+    config: AcousticConfig,
+    layout: Layout,
+    /// `v² dt²` on the padded grid (model extended by its edge values).
+    c2dt2: Vec<T>,
+    stencil: StencilWeights<T>,
+    cpml: Option<Cpml<T>>,
+    sponge: Option<Sponge<T>>,
+}
+
+/// The state of one acoustic simulation at time `n`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcousticState<T> {
+    /// `u^n` on the padded grid.
+    pub u: Vec<T>,
+    /// `u^{n−1}` on the padded grid.
+    pub u_prev: Vec<T>,
+    /// CPML memory variables along x (strips).
+    pub psi_x: Vec<T>,
+    /// CPML memory variables along x (strips).
+    pub zeta_x: Vec<T>,
+    /// CPML memory variables along z (strips).
+    pub psi_z: Vec<T>,
+    /// CPML memory variables along z (strips).
+    pub zeta_z: Vec<T>,
+}
+
+/// Check a velocity model and return its range.
+pub fn velocity_range(vp: &[f64]) -> Result<(f64, f64), ForwardError> {
+    let mut range = (f64::INFINITY, 0.0f64);
+    for (index, &v) in vp.iter().enumerate() {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(ForwardError::InvalidModel { name: "vp", value: v, index, unit: "m/s" });
+        }
+        range = (range.0.min(v), range.1.max(v));
+    }
+    Ok(range)
+}
+
+impl<T: Real> AcousticModel<T> {
+    /// Build the padded coefficients for velocity `vp` (m/s, `[nz, nx]`).
+    /// Fails on invalid velocities, an unstable `dt` or a bad setting.
+    pub fn new(config: AcousticConfig, vp: &[f64]) -> Result<Self, ForwardError> {
+        let grid = &config.grid;
+        if vp.len() != grid.len() {
+            return Err(ForwardError::Invalid(format!(
+                "the velocity model has {} values but the grid {:?} has {}",
+                vp.len(),
+                grid.shape(),
+                grid.len()
+            )));
+        }
+        let order = config.space_order;
+        if order < 2 || order % 2 != 0 || order > MAX_SPACE_ORDER {
+            return Err(ForwardError::Invalid(format!(
+                "space_order = {order} is not supported; use an even order from 2 to {MAX_SPACE_ORDER}"
+            )));
+        }
+        let halo = order / 2;
+        let min_cells = 2 * halo + 1;
+        if grid.nx < min_cells || (grid.dimension == 2 && grid.nz < min_cells) {
+            return Err(ForwardError::Invalid(format!(
+                "grid shape {:?} is too small for space order {order}: each axis needs at least {min_cells} points",
+                grid.shape()
+            )));
+        }
+        let width = config.boundary.width();
+        if width < 1 {
+            return Err(ForwardError::Invalid("the absorbing layer width must be at least 1 cell".into()));
+        }
+        let (_, v_max) = velocity_range(vp)?;
+        let limit = stability::stable_dt(grid, order, v_max);
+        if !(config.dt.is_finite() && config.dt > 0.0) {
+            return Err(ForwardError::Invalid(format!("dt = {} must be a positive number of seconds", config.dt)));
+        }
+        if config.dt > limit {
+            return Err(ForwardError::Unstable { dt: config.dt, limit, order, v_max });
+        }
+        if config.nt < 2 {
+            return Err(ForwardError::Invalid(format!("nt = {} must be at least 2", config.nt)));
+        }
+        let has_z = grid.dimension == 2;
+        let layout = Layout::new(has_z, grid.nz, grid.nx, halo, width, config.free_surface);
+        let dt2 = config.dt * config.dt;
+        let mut c2dt2 = vec![T::zero(); layout.len()];
+        for row in layout.computed_rows() {
+            for col in halo..layout.nxp - halo {
+                let (iz, ix) = layout.nearest_model_cell(row, col);
+                let v = vp[iz * grid.nx + ix];
+                c2dt2[row * layout.nxp + col] = T::of(v * v * dt2);
+            }
+        }
+        let w2 = central_second_derivative(order);
+        let w1 = central_first_derivative(order);
+        let (dz2, dx2) = (grid.dz * grid.dz, grid.dx * grid.dx);
+        let stencil = StencilWeights {
+            center: T::of(w2[0] / dx2 + if has_z { w2[0] / dz2 } else { 0.0 }),
+            z: if has_z { w2[1..].iter().map(|&w| T::of(w / dz2)).collect() } else { Vec::new() },
+            x: w2[1..].iter().map(|&w| T::of(w / dx2)).collect(),
+        };
+        let (cpml, sponge) = match config.boundary {
+            Boundary::Cpml { .. } => {
+                (Some(Cpml::new(&layout, grid.dz, grid.dx, config.dt, v_max, config.dominant_frequency, &w1, &w2)), None)
+            }
+            Boundary::Sponge { .. } => (None, Some(Sponge::new(&layout))),
+        };
+        Ok(AcousticModel { config, layout, c2dt2, stencil, cpml, sponge })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AcousticConfig {
+        &self.config
+    }
+
+    /// The padded layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Set up one shot: a source with its wavelet (samples at `t_n`, at
+    /// least `nt` long) and receivers.
+    pub fn shot(&self, source: &PointWeights, wavelet: &[f64], receivers: &[PointWeights]) -> Result<AcousticShot<'_, T>, ForwardError> {
+        if wavelet.len() < self.config.nt {
+            return Err(ForwardError::Invalid(format!(
+                "the wavelet has {} samples but nt = {}",
+                wavelet.len(),
+                self.config.nt
+            )));
+        }
+        let fold = |p: &PointWeights, what: &str| -> Result<PointWeights, ForwardError> {
+            let mut entries = Vec::with_capacity(p.entries.len());
+            for &(iz, ix, w) in &p.entries {
+                // with a free surface, nodes above it fold back with a sign flip (image method)
+                let (iz, w) = if self.layout.free_surface && iz < 0 { (-iz, -w) } else { (iz, w) };
+                if !self.layout.is_computed(iz, ix) {
+                    return Err(ForwardError::Invalid(format!(
+                        "{what} needs grid node ({iz}, {ix}) for interpolation, beyond the absorbing layer; widen the layer or use bilinear interpolation"
+                    )));
+                }
+                entries.push((iz, ix, w));
+            }
+            Ok(PointWeights { entries })
+        };
+        let source = fold(source, "the source")?;
+        let receivers = receivers.iter().enumerate().map(|(r, p)| fold(p, &format!("receiver {r}"))).collect::<Result<Vec<_>, _>>()?;
+        let to_flat = |iz: isize, ix: isize| self.layout.flat(iz, ix);
+        let inverse_volume = 1.0 / self.config.grid.cell_volume();
+        Ok(AcousticShot {
+            model: self,
+            source: PointOperator::new(std::slice::from_ref(&source), to_flat),
+            wavelet: wavelet[..self.config.nt].iter().map(|&w| T::of(w * inverse_volume)).collect(),
+            receivers: PointOperator::new(&receivers, to_flat),
+        })
+    }
+
+    fn empty_state(&self) -> AcousticState<T> {
+        let n = self.layout.len();
+        let (x_len, z_len) = self.cpml.as_ref().map_or((0, 0), |c| (c.x_len(&self.layout), c.z_len(&self.layout)));
+        AcousticState {
+            u: vec![T::zero(); n],
+            u_prev: vec![T::zero(); n],
+            psi_x: vec![T::zero(); x_len],
+            zeta_x: vec![T::zero(); x_len],
+            psi_z: vec![T::zero(); z_len],
+            zeta_z: vec![T::zero(); z_len],
+        }
+    }
+
+    /// Extract the model-grid part of a padded field, `[nz, nx]`.
+    pub fn interior(&self, padded: &[T]) -> Vec<T> {
+        let l = &self.layout;
+        let mut out = Vec::with_capacity(l.nz * l.nx);
+        for iz in 0..l.nz {
+            let start = l.flat(iz as isize, 0);
+            out.extend_from_slice(&padded[start..start + l.nx]);
+        }
+        out
+    }
+}
+
+/// One shot of an acoustic problem: the model, a source and receivers.
+#[derive(Debug, Clone)]
+pub struct AcousticShot<'a, T> {
+    model: &'a AcousticModel<T>,
+    source: PointOperator<T>,
+    /// Wavelet divided by the cell volume.
+    wavelet: Vec<T>,
+    receivers: PointOperator<T>,
+}
+
+impl<T: Real> Propagator for AcousticShot<'_, T> {
+    type Real = T;
+    type State = AcousticState<T>;
+
+    fn nt(&self) -> usize {
+        self.model.config.nt
+    }
+
+    fn channels(&self) -> usize {
+        self.receivers.len()
+    }
+
+    fn initial_state(&self) -> AcousticState<T> {
+        self.model.empty_state()
+    }
+
+    fn step(&self, n: usize, s: &mut AcousticState<T>) {
+        let m = self.model;
+        let layout = &m.layout;
+        let parallelism = m.config.parallelism;
+        if let Some(cpml) = &m.cpml {
+            cpml.update_psi(layout, &s.u, &mut s.psi_x, &mut s.psi_z, parallelism);
+        }
+        leapfrog_update(layout, &m.stencil, &s.u, &mut s.u_prev, &m.c2dt2, parallelism);
+        if let Some(cpml) = &m.cpml {
+            cpml.add_corrections(layout, &s.u, &s.psi_x, &mut s.zeta_x, &s.psi_z, &mut s.zeta_z, &m.c2dt2, &mut s.u_prev, parallelism);
+        }
+        self.source.inject_scaled(&[self.wavelet[n]], &m.c2dt2, &mut s.u_prev);
+        if layout.free_surface {
+            apply_free_surface(layout, &mut s.u_prev);
+        }
+        if let Some(sponge) = &m.sponge {
+            sponge.apply(layout, &mut s.u_prev);
+            sponge.apply(layout, &mut s.u);
+        }
+        std::mem::swap(&mut s.u, &mut s.u_prev);
+    }
+
+    fn observe(&self, _n: usize, s: &AcousticState<T>, out: &mut [T]) {
+        self.receivers.sample(&s.u, out);
+    }
+
+    fn state_bytes(&self) -> usize {
+        let s = self.model.empty_state();
+        std::mem::size_of::<T>() * (s.u.len() + s.u_prev.len() + s.psi_x.len() + s.zeta_x.len() + s.psi_z.len() + s.zeta_z.len())
+    }
+}

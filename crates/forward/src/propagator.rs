@@ -1,0 +1,54 @@
+//! The interface every physics implements: a discrete time-stepping map with
+//! observations. The adjoint driver (a later crate) runs any `Propagator`
+//! forwards, stores states per a checkpoint schedule and runs the adjoint
+//! steps backwards.
+
+use crate::real::Real;
+
+/// How a kernel may use threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Parallelism {
+    /// Split each step's rows over the rayon thread pool (one big shot).
+    #[default]
+    Rows,
+    /// Run on the calling thread (shots are already spread over threads).
+    Serial,
+}
+
+/// A discrete map `S_{n+1} = F_n(S_n; m)` with observations `d_n = R S_n`.
+pub trait Propagator: Sync {
+    /// Scalar type of the state.
+    type Real: Real;
+    /// Everything needed to resume the time loop.
+    type State: Clone + Send;
+    /// Number of time samples recorded (`observe` is called for `n < nt`).
+    fn nt(&self) -> usize;
+    /// Number of observed channels.
+    fn channels(&self) -> usize;
+    /// The state at time 0.
+    fn initial_state(&self) -> Self::State;
+    /// Advance the state from time `n` to `n + 1` (sources at `n` included).
+    fn step(&self, n: usize, state: &mut Self::State);
+    /// Observations of the state at time `n` into `out` (`channels()` long).
+    fn observe(&self, n: usize, state: &Self::State, out: &mut [Self::Real]);
+    /// Bytes held by one state (for checkpoint memory accounting).
+    fn state_bytes(&self) -> usize;
+}
+
+/// Run `propagator` over all its time samples and return the observations
+/// `[nt, channels]`, row-major. `on_step` is called after every step (for
+/// progress reporting).
+pub fn record<P: Propagator>(propagator: &P, mut on_step: impl FnMut(usize)) -> Vec<P::Real> {
+    let nt = propagator.nt();
+    let channels = propagator.channels();
+    let mut traces = vec![<P::Real as num_traits::Zero>::zero(); nt * channels];
+    let mut state = propagator.initial_state();
+    for n in 0..nt {
+        propagator.observe(n, &state, &mut traces[n * channels..(n + 1) * channels]);
+        if n + 1 < nt {
+            propagator.step(n, &mut state);
+        }
+        on_step(n);
+    }
+    traces
+}
