@@ -1,3 +1,138 @@
-//! placeholder
-/// Entry point.
-pub fn main() {}
+//! The `pdeinv` command line. Parses arguments with clap, validates, calls the
+//! libraries, shows progress, prints results, and maps failures to exit
+//! codes: 2 with one `error: ...` line for bad input, 1 for an internal
+//! failure. The only crate that prints or exits.
+
+mod commands;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Adjoint-method PDE inversion: forward modelling, gradients, inversion.
+#[derive(Debug, Parser)]
+#[command(name = "pdeinv", version, about, long_about = None)]
+pub struct Cli {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    /// Print nothing but results and errors.
+    #[arg(long, global = true)]
+    quiet: bool,
+    /// More detail (warnings are always shown).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Synthesise shot gathers from the scenario's true model.
+    Forward(commands::forward::Args),
+    /// Import, build or smooth velocity models.
+    #[command(subcommand)]
+    Model(commands::model::ModelCommand),
+    /// Draw a PNG of a model, gradient or shot gather from an HDF5 file.
+    Plot(commands::plot::Args),
+    /// Measure solver throughput.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
+}
+
+/// Output settings shared by all commands.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Output {
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+/// A mistake in the user's input: exit code 2.
+#[derive(Debug)]
+pub(crate) struct UserError(pub String);
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+/// Whether an error chain comes from the user's input.
+fn is_user_error(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        e.is::<UserError>()
+            || e.is::<pdeinv_io::IoError>()
+            || e.is::<pdeinv_forward::ForwardError>()
+            || e.is::<pdeinv_grid::GridError>()
+    })
+}
+
+/// Entry point of the binary.
+pub fn main() -> ! {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("error: internal failure{place}: {msg} (please report this)");
+    }));
+    let code = match std::panic::catch_unwind(run) {
+        Ok(code) => code,
+        Err(_) => ExitCode::from(1),
+    };
+    std::process::exit(if code == ExitCode::SUCCESS {
+        0
+    } else if code == ExitCode::from(2) {
+        2
+    } else {
+        1
+    })
+}
+
+fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    if let Some(threads) = cli.threads {
+        if threads == 0 {
+            eprintln!("error: --threads 0 is invalid; give a positive number of threads");
+            return ExitCode::from(2);
+        }
+        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
+            eprintln!("error: cannot start {threads} threads: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    let out = Output { quiet: cli.quiet, verbose: cli.verbose };
+    let result = match cli.command {
+        Command::Forward(args) => commands::forward::run(args, out),
+        Command::Model(cmd) => commands::model::run(cmd, out),
+        Command::Plot(args) => commands::plot::run(args, out),
+        Command::Bench(cmd) => commands::bench::run(cmd, out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let message = e.chain().map(|c| c.to_string()).collect::<Vec<_>>();
+            // one line: the outermost context, then causes not already contained in it
+            let mut line = message[0].clone();
+            for cause in &message[1..] {
+                if !line.contains(cause.as_str()) {
+                    line.push_str(": ");
+                    line.push_str(cause);
+                }
+            }
+            eprintln!("error: {}", line.replace('\n', " "));
+            if is_user_error(&e) { ExitCode::from(2) } else { ExitCode::from(1) }
+        }
+    }
+}

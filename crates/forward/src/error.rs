@@ -11,7 +11,9 @@ pub enum ForwardError {
     #[error(transparent)]
     Grid(#[from] GridError),
     /// The time step exceeds the stability limit.
-    #[error("time step dt = {dt} s exceeds the stability limit {limit:.6e} s for space order {order} and maximum velocity {v_max} m/s; use dt <= {limit:.6e} or omit dt to have it chosen")]
+    #[error(
+        "time step dt = {dt} s exceeds the stability limit {limit:.6e} s for space order {order} and maximum velocity {v_max} m/s; use dt <= {limit:.6e} or omit dt to have it chosen"
+    )]
     Unstable {
         /// The requested step.
         dt: f64,

@@ -14,7 +14,7 @@ pub trait Real:
     /// Convert from `f64` (rounding to nearest for `f32`).
     fn of(x: f64) -> Self;
     /// Widen to `f64`.
-    fn to_f64(self) -> f64;
+    fn as_f64(self) -> f64;
 }
 
 impl Real for f32 {
@@ -24,7 +24,7 @@ impl Real for f32 {
         x as f32
     }
     #[inline(always)]
-    fn to_f64(self) -> f64 {
+    fn as_f64(self) -> f64 {
         self as f64
     }
 }
@@ -36,7 +36,7 @@ impl Real for f64 {
         x
     }
     #[inline(always)]
-    fn to_f64(self) -> f64 {
+    fn as_f64(self) -> f64 {
         self
     }
 }

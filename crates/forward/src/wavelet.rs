@@ -50,9 +50,10 @@ mod tests {
         let peak = w.iter().enumerate().fold((0, f64::MIN), |m, (i, &v)| if v > m.1 { (i, v) } else { m });
         assert_eq!(peak.0, 1000);
         assert!((peak.1 - 1.0).abs() < 1e-12);
-        // trapezoid integral against the closed form
-        let numeric: f64 = w.windows(2).take(1500).map(|p| 0.5 * dt * (p[0] + p[1])).sum();
-        assert!((numeric - ricker_integral(10.0, 0.1, 0.15)).abs() < 1e-8);
+        // Simpson's rule over 1500 intervals against the closed form
+        let numeric: f64 = (0..750).map(|i| dt / 3.0 * (w[2 * i] + 4.0 * w[2 * i + 1] + w[2 * i + 2])).sum();
+        let exact = ricker_integral(10.0, 0.1, 0.15);
+        assert!((numeric - exact).abs() < 1e-9 * exact.abs().max(1.0), "{numeric} vs {exact}");
     }
 
     #[test]

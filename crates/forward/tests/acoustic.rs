@@ -31,7 +31,7 @@ fn simulate<T: Real>(cfg: &AcousticConfig, vp: &[f64], src: (f64, f64), recs: &[
     let r: Vec<_> = recs.iter().map(|&(z, x)| point_weights(&cfg.grid, "receiver", z, x, scheme).unwrap()).collect();
     let wavelet = ricker(F_PEAK, cfg.dt, cfg.nt, None);
     let shot = model.shot(&s, &wavelet, &r).unwrap();
-    record(&shot, |_| {}).into_iter().map(|v| v.to_f64()).collect()
+    record(&shot, |_| {}).into_iter().map(|v| v.as_f64()).collect()
 }
 
 /// Relative L2 difference `‖a − b‖ / ‖b‖`.
@@ -87,7 +87,9 @@ fn homogeneous_2d_matches_the_analytic_green_function_and_converges() {
     let fine2 = error_2d(5.0, 2);
     let coarse4 = error_2d(10.0, 4);
     let coarse8 = error_2d(10.0, 8);
-    eprintln!("2D errors: order 2: h=10 {coarse2:.3e}, h=5 {fine2:.3e}; h=10: order 4 {coarse4:.3e}, order 8 {coarse8:.3e}");
+    eprintln!(
+        "2D errors: order 2: h=10 {coarse2:.3e}, h=5 {fine2:.3e}; h=10: order 4 {coarse4:.3e}, order 8 {coarse8:.3e}"
+    );
     // second order in space: halving h divides the error by about 4
     assert!(coarse2 / fine2 > 3.0, "order-2 convergence ratio {}", coarse2 / fine2);
     // higher orders are more accurate on the same grid
@@ -126,4 +128,3 @@ fn homogeneous_1d_matches_the_analytic_solution_and_converges() {
     assert!(e10_4 < e10 / 3.0 && e10_8 < e10_4);
     assert!(e10_8 < 0.01);
 }
-

@@ -7,7 +7,9 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum GridError {
     /// A point lies outside the grid.
-    #[error("{what} at {position:?} m lies outside the grid, which spans z in [{z_min}, {z_max}] m and x in [{x_min}, {x_max}] m")]
+    #[error(
+        "{what} at {position:?} m lies outside the grid, which spans z in [{z_min}, {z_max}] m and x in [{x_min}, {x_max}] m"
+    )]
     PointOutside {
         /// What the point is (for example "source 3").
         what: String,
@@ -72,7 +74,9 @@ impl Grid {
         }
         for (name, h) in [("dz", self.dz), ("dx", self.dx)] {
             if !(h.is_finite() && h > 0.0) {
-                return Err(GridError::Invalid(format!("spacing {name} = {h} must be a positive finite number of metres")));
+                return Err(GridError::Invalid(format!(
+                    "spacing {name} = {h} must be a positive finite number of metres"
+                )));
             }
         }
         Ok(())

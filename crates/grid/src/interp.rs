@@ -41,10 +41,17 @@ pub struct PointWeights {
 const HICKS_KAISER_B: [f64; 10] = [1.24, 2.94, 4.53, 6.31, 7.91, 9.42, 10.95, 12.53, 14.09, 14.18];
 
 /// Weights of a point `(z, x)` (metres) on `grid`. In 1D `z` is ignored.
-pub fn point_weights(grid: &Grid, what: &str, z: f64, x: f64, scheme: Interpolation) -> Result<PointWeights, GridError> {
+pub fn point_weights(
+    grid: &Grid,
+    what: &str,
+    z: f64,
+    x: f64,
+    scheme: Interpolation,
+) -> Result<PointWeights, GridError> {
     grid.check_inside(what, z, x)?;
     let along_x = axis_weights((x - grid.x0) / grid.dx, grid.nx, scheme);
-    let along_z = if grid.dimension == 2 { axis_weights((z - grid.z0) / grid.dz, grid.nz, scheme) } else { vec![(0, 1.0)] };
+    let along_z =
+        if grid.dimension == 2 { axis_weights((z - grid.z0) / grid.dz, grid.nz, scheme) } else { vec![(0, 1.0)] };
     let mut entries = Vec::with_capacity(along_x.len() * along_z.len());
     for &(iz, wz) in &along_z {
         for &(ix, wx) in &along_x {

@@ -11,6 +11,6 @@ pub mod fd;
 pub mod geometry;
 pub mod interp;
 
-pub use fd::{central_second_derivative, central_first_derivative, fornberg_weights};
+pub use fd::{central_first_derivative, central_second_derivative, fornberg_weights};
 pub use geometry::{Grid, GridError};
 pub use interp::{Interpolation, PointWeights, point_weights};

@@ -18,9 +18,8 @@
 //! All three are linear maps of the state; their adjoints sit beside them.
 
 use super::layout::Layout;
-use crate::propagator::Parallelism;
 use crate::real::Real;
-use rayon::prelude::*;
+use multiversion::multiversion;
 
 /// Theoretical normal-incidence reflection coefficient the CPML profile is
 /// designed for.
@@ -30,12 +29,18 @@ const CPML_POWER: i32 = 2;
 /// Amplitude kept per step at the outer edge of a sponge layer.
 const SPONGE_EDGE_FACTOR: f64 = 0.92;
 
-/// CPML coefficients: `a`, `b` per padded column and per padded row (zero
-/// outside the layer), first- and second-derivative weights.
+/// CPML coefficients and memory-variable geometry. Memory variables live in
+/// strips: along x, a left and a right strip of `strip` columns on every
+/// padded row (`[nzp, 2·strip]`); along z, a top (unless free surface) and a
+/// bottom strip of `strip` rows (`[groups·strip, nxp]`). Each strip carries
+/// its own damping profile (`a`, `b`, zero outside its own layer), so strips
+/// never double-count even on grids so small that they overlap.
 #[derive(Debug, Clone)]
 pub struct Cpml<T> {
+    /// `a` and `b` per strip column, `[2·strip]` (left strip, then right).
     ax: Vec<T>,
     bx: Vec<T>,
+    /// `a` and `b` per z-strip row, `[groups·strip]`.
     az: Vec<T>,
     bz: Vec<T>,
     /// `[0, w1, .., wh] / dx`
@@ -56,20 +61,18 @@ struct Axis {
     halo: usize,
     width: usize,
     spacing: f64,
-    low_side: bool,
 }
 
 impl Axis {
-    /// Normalised depth into the layer (0 at the inner edge, 1 at the outer)
-    /// of padded index `p`, or `None` outside the layer.
-    fn depth(&self, p: usize) -> Option<f64> {
+    /// Normalised depth into the low (`low = true`) or high layer (0 at the
+    /// inner edge, 1 at the outer) of padded index `p`, or `None` outside it.
+    fn depth(&self, p: usize, low: bool) -> Option<f64> {
         let w = self.width as f64;
-        let lo_first = self.halo;
-        let hi_last = self.padded - self.halo; // exclusive
-        if self.low_side && p >= lo_first && p < lo_first + self.width {
-            Some((lo_first + self.width - p) as f64 / w)
-        } else if p + self.width >= hi_last && p < hi_last {
-            Some((p + self.width + 1 - hi_last) as f64 / w)
+        let (h, n) = (self.halo, self.padded);
+        if low && p >= h && p < h + self.width {
+            Some((h + self.width - p) as f64 / w)
+        } else if !low && p + self.width + h >= n && p + h < n {
+            Some((p + self.width + h + 1 - n) as f64 / w)
         } else {
             None
         }
@@ -80,38 +83,42 @@ impl<T: Real> Cpml<T> {
     /// CPML for `layout` with spacings `(dz, dx)`, time step `dt`, largest
     /// velocity `v_max` and dominant frequency `frequency` (Hz).
     pub fn new(layout: &Layout, dz: f64, dx: f64, dt: f64, v_max: f64, frequency: f64, w1: &[f64], w2: &[f64]) -> Self {
-        let profile = |axis: &Axis| {
+        let h = layout.halo;
+        let strip = layout.width + 3 * h;
+        let coefficients = |axis: &Axis, p: usize, low: bool| -> (T, T) {
+            let Some(x) = axis.depth(p, low) else { return (T::zero(), T::zero()) };
             let length = axis.width as f64 * axis.spacing;
             let d0 = -((CPML_POWER + 1) as f64) * v_max * CPML_REFLECTION.ln() / (2.0 * length);
-            let alpha_max = std::f64::consts::PI * frequency;
-            let mut a = vec![T::zero(); axis.padded];
-            let mut b = vec![T::zero(); axis.padded];
-            for p in 0..axis.padded {
-                if let Some(x) = axis.depth(p) {
-                    let d = d0 * x.powi(CPML_POWER);
-                    let alpha = alpha_max * (1.0 - x);
-                    let bb = (-(d + alpha) * dt).exp();
-                    let aa = if d + alpha > 0.0 { d * (bb - 1.0) / (d + alpha) } else { 0.0 };
-                    a[p] = T::of(aa);
-                    b[p] = T::of(bb);
+            let d = d0 * x.powi(CPML_POWER);
+            let alpha = std::f64::consts::PI * frequency * (1.0 - x);
+            let b = (-(d + alpha) * dt).exp();
+            let a = if d + alpha > 0.0 { d * (b - 1.0) / (d + alpha) } else { 0.0 };
+            (T::of(a), T::of(b))
+        };
+        let x_axis = Axis { padded: layout.nxp, halo: h, width: layout.width, spacing: dx };
+        let (mut ax, mut bx) = (Vec::with_capacity(2 * strip), Vec::with_capacity(2 * strip));
+        for (first, low) in [(0, true), (layout.nxp - strip, false)] {
+            for l in 0..strip {
+                let (a, b) = coefficients(&x_axis, first + l, low);
+                ax.push(a);
+                bx.push(b);
+            }
+        }
+        let mut z_strip_rows = Vec::new();
+        let (mut az, mut bz) = (Vec::new(), Vec::new());
+        if layout.has_z {
+            let z_axis = Axis { padded: layout.nzp, halo: h, width: layout.width, spacing: dz };
+            if !layout.free_surface {
+                z_strip_rows.push((0, true));
+            }
+            z_strip_rows.push((layout.nzp - strip, false));
+            for &(first, low) in &z_strip_rows {
+                for r in 0..strip {
+                    let (a, b) = coefficients(&z_axis, first + r, low);
+                    az.push(a);
+                    bz.push(b);
                 }
             }
-            (a, b)
-        };
-        let h = layout.halo;
-        let (ax, bx) = profile(&Axis { padded: layout.nxp, halo: h, width: layout.width, spacing: dx, low_side: true });
-        let (az, bz) = if layout.has_z {
-            profile(&Axis { padded: layout.nzp, halo: h, width: layout.width, spacing: dz, low_side: !layout.free_surface })
-        } else {
-            (vec![T::zero(); 1], vec![T::zero(); 1])
-        };
-        let strip = layout.width + 3 * h;
-        let mut z_strip_rows = Vec::new();
-        if layout.has_z {
-            if !layout.free_surface {
-                z_strip_rows.push(0);
-            }
-            z_strip_rows.push(layout.nzp - strip);
         }
         let scale = |w: &[f64], s: f64| w.iter().map(|&v| T::of(v / s)).collect::<Vec<T>>();
         Cpml {
@@ -124,8 +131,18 @@ impl<T: Real> Cpml<T> {
             w2x: scale(w2, dx * dx),
             w2z: scale(w2, dz * dz),
             strip,
-            z_strip_rows,
+            z_strip_rows: z_strip_rows.into_iter().map(|(first, _)| first).collect(),
         }
+    }
+
+    /// Width of a memory-variable strip.
+    pub fn strip(&self) -> usize {
+        self.strip
+    }
+
+    /// First padded row of each z strip.
+    pub fn z_strip_rows(&self) -> &[usize] {
+        &self.z_strip_rows
     }
 
     /// Length of the x memory arrays (`ψ_x`, `ζ_x`).
@@ -143,140 +160,247 @@ impl<T: Real> Cpml<T> {
         [0, layout.nxp - self.strip]
     }
 
-    /// Local indices (within a strip) where the correction is computed.
-    fn compute_range(&self, halo: usize) -> std::ops::Range<usize> {
-        halo..self.strip - halo
-    }
-
-    /// Update `ψ ← bψ + a ∂u` in every strip.
-    pub fn update_psi(&self, layout: &Layout, u: &[T], psi_x: &mut [T], psi_z: &mut [T], parallelism: Parallelism) {
-        let (h, nxp, strip) = (layout.halo, layout.nxp, self.strip);
-        let rows = layout.computed_rows();
-        let cols = self.x_strip_cols(layout);
-        let range = self.compute_range(h);
-        let x_row = |i: usize, psi_row: &mut [T]| {
-            if !rows.contains(&i) {
-                return;
-            }
-            let urow = &u[i * nxp..(i + 1) * nxp];
-            for (s, &start) in cols.iter().enumerate() {
-                for l in range.clone() {
-                    let j = start + l;
-                    let a = self.ax[j];
-                    if a != T::zero() {
-                        let du = (1..=h).map(|k| self.w1x[k] * (urow[j + k] - urow[j - k])).sum::<T>();
-                        let p = &mut psi_row[s * strip + l];
-                        *p = self.bx[j] * *p + a * du;
-                    }
-                }
-            }
-        };
-        for_each_row(psi_x, 2 * strip, parallelism, x_row);
-        for (s, &first) in self.z_strip_rows.iter().enumerate() {
-            let block = &mut psi_z[s * strip * nxp..(s + 1) * strip * nxp];
-            let z_row = |r: usize, psi_row: &mut [T]| {
-                let i = first + r;
-                let a = self.az[i];
-                if !range.contains(&r) || a == T::zero() {
-                    return;
-                }
-                for j in h..nxp - h {
-                    let du = (1..=h).map(|k| self.w1z[k] * (u[(i + k) * nxp + j] - u[(i - k) * nxp + j])).sum::<T>();
-                    psi_row[j] = self.bz[i] * psi_row[j] + a * du;
-                }
-            };
-            for_each_row(block, nxp, parallelism, z_row);
+    /// `ψ_x ← bψ_x + a ∂_x u` on one padded row (`urow`), both strips.
+    pub fn psi_x_row(&self, layout: &Layout, urow: &[T], psi_row: &mut [T]) {
+        let s = self.strip;
+        for (side, start) in self.x_strip_cols(layout).into_iter().enumerate() {
+            let range = side * s..(side + 1) * s;
+            let (a, b) = (&self.ax[range.clone()], &self.bx[range.clone()]);
+            let psi = &mut psi_row[range];
+            with_halo!(layout.halo, H => psi_strip::<T, H>(&urow[start..start + s], a, b, psi, &self.w1x));
         }
     }
 
-    /// Update `ζ ← bζ + a(∂²u + ∂ψ)` and add `c·(∂ψ + ζ)` to `u_next`.
-    pub fn add_corrections(
+    /// `ψ_z ← bψ_z + a ∂_z u` on row `r` of z strip `group`.
+    pub fn psi_z_row(&self, layout: &Layout, group: usize, r: usize, u: &[T], psi_row: &mut [T]) {
+        let h = layout.halo;
+        let (a, b) = (self.az[group * self.strip + r], self.bz[group * self.strip + r]);
+        if r < h || r >= self.strip - h || a == T::zero() {
+            return;
+        }
+        let i = self.z_strip_rows[group] + r;
+        with_halo!(h, H => psi_z::<T, H>(u, i, layout.nxp, a, b, psi_row, &self.w1z));
+    }
+
+    /// x-layer correction of padded row `i`: `ζ_x ← bζ_x + a(∂²_x u + ∂_x ψ_x)`
+    /// and `out += c (∂_x ψ_x + ζ_x)`, both strips.
+    pub fn correct_x_row(
         &self,
         layout: &Layout,
-        u: &[T],
-        psi_x: &[T],
-        zeta_x: &mut [T],
-        psi_z: &[T],
-        zeta_z: &mut [T],
-        c: &[T],
-        u_next: &mut [T],
-        parallelism: Parallelism,
+        urow: &[T],
+        psi_row: &[T],
+        zeta_row: &mut [T],
+        c_row: &[T],
+        out: &mut [T],
     ) {
-        let (h, nxp, strip) = (layout.halo, layout.nxp, self.strip);
-        let rows = layout.computed_rows();
-        let cols = self.x_strip_cols(layout);
-        let range = self.compute_range(h);
-        let x_rows = |i: usize, (out, zeta_row): (&mut [T], &mut [T])| {
-            if !rows.contains(&i) {
-                return;
-            }
-            let urow = &u[i * nxp..(i + 1) * nxp];
-            let psi_row = &psi_x[i * 2 * strip..(i + 1) * 2 * strip];
-            for (s, &start) in cols.iter().enumerate() {
-                let psi = &psi_row[s * strip..(s + 1) * strip];
-                for l in range.clone() {
-                    let j = start + l;
-                    let dpsi = (1..=h).map(|k| self.w1x[k] * (psi[l + k] - psi[l - k])).sum::<T>();
-                    let d2u = self.w2x[0] * urow[j] + (1..=h).map(|k| self.w2x[k] * (urow[j + k] + urow[j - k])).sum::<T>();
-                    let z = &mut zeta_row[s * strip + l];
-                    *z = self.bx[j] * *z + self.ax[j] * (d2u + dpsi);
-                    out[j] += c[i * nxp + j] * (dpsi + *z);
-                }
-            }
-        };
-        match parallelism {
-            Parallelism::Serial => {
-                for (i, pair) in u_next.chunks_exact_mut(nxp).zip(zeta_x.chunks_exact_mut(2 * strip)).enumerate() {
-                    x_rows(i, pair);
-                }
-            }
-            Parallelism::Rows => {
-                u_next
-                    .par_chunks_exact_mut(nxp)
-                    .zip(zeta_x.par_chunks_exact_mut(2 * strip))
-                    .enumerate()
-                    .for_each(|(i, pair)| x_rows(i, pair));
-            }
-        }
-        for (s, &first) in self.z_strip_rows.iter().enumerate() {
-            let psi = &psi_z[s * strip * nxp..(s + 1) * strip * nxp];
-            let zeta_block = &mut zeta_z[s * strip * nxp..(s + 1) * strip * nxp];
-            let out_block = &mut u_next[first * nxp..(first + strip) * nxp];
-            let z_row = |r: usize, (out, zeta_row): (&mut [T], &mut [T])| {
-                if !range.contains(&r) {
-                    return;
-                }
-                let i = first + r;
-                for j in h..nxp - h {
-                    let dpsi = (1..=h).map(|k| self.w1z[k] * (psi[(r + k) * nxp + j] - psi[(r - k) * nxp + j])).sum::<T>();
-                    let d2u = self.w2z[0] * u[i * nxp + j]
-                        + (1..=h).map(|k| self.w2z[k] * (u[(i + k) * nxp + j] + u[(i - k) * nxp + j])).sum::<T>();
-                    let z = &mut zeta_row[j];
-                    *z = self.bz[i] * *z + self.az[i] * (d2u + dpsi);
-                    out[j] += c[i * nxp + j] * (dpsi + *z);
-                }
+        let s = self.strip;
+        for (side, start) in self.x_strip_cols(layout).into_iter().enumerate() {
+            let range = side * s..(side + 1) * s;
+            let coefficients = StripCoefficients {
+                a: &self.ax[range.clone()],
+                b: &self.bx[range.clone()],
+                w1: &self.w1x,
+                w2: &self.w2x,
             };
-            match parallelism {
-                Parallelism::Serial => {
-                    for (r, pair) in out_block.chunks_exact_mut(nxp).zip(zeta_block.chunks_exact_mut(nxp)).enumerate() {
-                        z_row(r, pair);
-                    }
-                }
-                Parallelism::Rows => out_block
-                    .par_chunks_exact_mut(nxp)
-                    .zip(zeta_block.par_chunks_exact_mut(nxp))
-                    .enumerate()
-                    .for_each(|(r, pair)| z_row(r, pair)),
-            }
+            let cols = start..start + s;
+            with_halo!(layout.halo, H => correct_strip::<T, H>(
+                &coefficients,
+                &urow[cols.clone()],
+                &psi_row[range.clone()],
+                &mut zeta_row[range.clone()],
+                &c_row[cols.clone()],
+                &mut out[cols.clone()],
+            ));
         }
+    }
+
+    /// z-layer correction of row `r` of z strip `group` (padded row
+    /// `first + r`): `ζ_z ← bζ_z + a(∂²_z u + ∂_z ψ_z)`, `out += c (∂_z ψ_z + ζ_z)`.
+    pub fn correct_z_row(
+        &self,
+        layout: &Layout,
+        group: usize,
+        r: usize,
+        u: &[T],
+        psi_group: &[T],
+        zeta_row: &mut [T],
+        c_row: &[T],
+        out: &mut [T],
+    ) {
+        let h = layout.halo;
+        if r < h || r >= self.strip - h {
+            return;
+        }
+        let i = self.z_strip_rows[group] + r;
+        let k0 = group * self.strip + r;
+        let coefficients = RowCoefficients { a: self.az[k0], b: self.bz[k0], w1: &self.w1z, w2: &self.w2z };
+        with_halo!(h, H => correct_z::<T, H>(&coefficients, u, i, psi_group, r, layout.nxp, zeta_row, c_row, out));
     }
 }
 
-/// Run `f(row_index, row)` over the rows of `data` (rows of `len` values).
-fn for_each_row<T: Real>(data: &mut [T], len: usize, parallelism: Parallelism, f: impl Fn(usize, &mut [T]) + Sync) {
-    match parallelism {
-        Parallelism::Serial => data.chunks_exact_mut(len).enumerate().for_each(|(i, r)| f(i, r)),
-        Parallelism::Rows => data.par_chunks_exact_mut(len).enumerate().for_each(|(i, r)| f(i, r)),
+/// Call a const-generic function with the stencil half-width `$h` as the
+/// constant `$H` (1 to 8).
+macro_rules! with_halo {
+    ($h:expr, $H:ident => $call:expr) => {
+        match $h {
+            1 => {
+                const $H: usize = 1;
+                $call
+            }
+            2 => {
+                const $H: usize = 2;
+                $call
+            }
+            3 => {
+                const $H: usize = 3;
+                $call
+            }
+            4 => {
+                const $H: usize = 4;
+                $call
+            }
+            5 => {
+                const $H: usize = 5;
+                $call
+            }
+            6 => {
+                const $H: usize = 6;
+                $call
+            }
+            7 => {
+                const $H: usize = 7;
+                $call
+            }
+            8 => {
+                const $H: usize = 8;
+                $call
+            }
+            h => unreachable!("space order {} is rejected when the model is built", 2 * h),
+        }
+    };
+}
+use with_halo;
+
+/// Damping coefficients of one strip and the derivative weights.
+struct StripCoefficients<'a, T> {
+    a: &'a [T],
+    b: &'a [T],
+    w1: &'a [T],
+    w2: &'a [T],
+}
+
+/// Damping coefficients of one z-strip row and the derivative weights.
+struct RowCoefficients<'a, T> {
+    a: T,
+    b: T,
+    w1: &'a [T],
+    w2: &'a [T],
+}
+
+/// `ψ ← bψ + a D¹f` on strip columns `H..strip−H`; `f` is the strip's
+/// segment of the padded row.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn psi_strip<T: Real, const H: usize>(f: &[T], a: &[T], b: &[T], psi: &mut [T], w1: &[T]) {
+    let n = psi.len() - 2 * H;
+    let plus: [&[T]; H] = std::array::from_fn(|k| &f[H + k + 1..][..n]);
+    let minus: [&[T]; H] = std::array::from_fn(|k| &f[H - k - 1..][..n]);
+    let w: [T; H] = std::array::from_fn(|k| w1[k + 1]);
+    let (a, b) = (&a[H..H + n], &b[H..H + n]);
+    let psi = &mut psi[H..H + n];
+    for q in 0..n {
+        let mut du = T::zero();
+        for k in 0..H {
+            du += w[k] * (plus[k][q] - minus[k][q]);
+        }
+        psi[q] = b[q] * psi[q] + a[q] * du;
+    }
+}
+
+/// `ψ_z ← bψ_z + a D¹_z u` on the computed columns of padded row `i`.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn psi_z<T: Real, const H: usize>(u: &[T], i: usize, nxp: usize, a: T, b: T, psi: &mut [T], w1: &[T]) {
+    let n = nxp - 2 * H;
+    let plus: [&[T]; H] = std::array::from_fn(|k| &u[(i + k + 1) * nxp + H..][..n]);
+    let minus: [&[T]; H] = std::array::from_fn(|k| &u[(i - k - 1) * nxp + H..][..n]);
+    let w: [T; H] = std::array::from_fn(|k| w1[k + 1]);
+    let psi = &mut psi[H..H + n];
+    for q in 0..n {
+        let mut du = T::zero();
+        for k in 0..H {
+            du += w[k] * (plus[k][q] - minus[k][q]);
+        }
+        psi[q] = b * psi[q] + a * du;
+    }
+}
+
+/// x-layer correction on strip columns `H..strip−H`; `f`, `c`, `out` are the
+/// strip's segments of the padded rows.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn correct_strip<T: Real, const H: usize>(
+    co: &StripCoefficients<'_, T>,
+    f: &[T],
+    psi: &[T],
+    zeta: &mut [T],
+    c: &[T],
+    out: &mut [T],
+) {
+    let n = psi.len() - 2 * H;
+    let u_plus: [&[T]; H] = std::array::from_fn(|k| &f[H + k + 1..][..n]);
+    let u_minus: [&[T]; H] = std::array::from_fn(|k| &f[H - k - 1..][..n]);
+    let p_plus: [&[T]; H] = std::array::from_fn(|k| &psi[H + k + 1..][..n]);
+    let p_minus: [&[T]; H] = std::array::from_fn(|k| &psi[H - k - 1..][..n]);
+    let w1: [T; H] = std::array::from_fn(|k| co.w1[k + 1]);
+    let w2: [T; H] = std::array::from_fn(|k| co.w2[k + 1]);
+    let w0 = co.w2[0];
+    let (mid, a, b, c) = (&f[H..H + n], &co.a[H..H + n], &co.b[H..H + n], &c[H..H + n]);
+    let (zeta, out) = (&mut zeta[H..H + n], &mut out[H..H + n]);
+    for q in 0..n {
+        let mut dpsi = T::zero();
+        let mut d2u = w0 * mid[q];
+        for k in 0..H {
+            dpsi += w1[k] * (p_plus[k][q] - p_minus[k][q]);
+            d2u += w2[k] * (u_plus[k][q] + u_minus[k][q]);
+        }
+        let z = b[q] * zeta[q] + a[q] * (d2u + dpsi);
+        zeta[q] = z;
+        out[q] += c[q] * (dpsi + z);
+    }
+}
+
+/// z-layer correction on the computed columns of padded row `i` (row `r`
+/// of its strip, whose `ψ_z` rows are `psi`).
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn correct_z<T: Real, const H: usize>(
+    co: &RowCoefficients<'_, T>,
+    u: &[T],
+    i: usize,
+    psi: &[T],
+    r: usize,
+    nxp: usize,
+    zeta: &mut [T],
+    c: &[T],
+    out: &mut [T],
+) {
+    let n = nxp - 2 * H;
+    let u_plus: [&[T]; H] = std::array::from_fn(|k| &u[(i + k + 1) * nxp + H..][..n]);
+    let u_minus: [&[T]; H] = std::array::from_fn(|k| &u[(i - k - 1) * nxp + H..][..n]);
+    let p_plus: [&[T]; H] = std::array::from_fn(|k| &psi[(r + k + 1) * nxp + H..][..n]);
+    let p_minus: [&[T]; H] = std::array::from_fn(|k| &psi[(r - k - 1) * nxp + H..][..n]);
+    let w1: [T; H] = std::array::from_fn(|k| co.w1[k + 1]);
+    let w2: [T; H] = std::array::from_fn(|k| co.w2[k + 1]);
+    let (w0, a, b) = (co.w2[0], co.a, co.b);
+    let mid = &u[i * nxp + H..][..n];
+    let (c, zeta, out) = (&c[H..H + n], &mut zeta[H..H + n], &mut out[H..H + n]);
+    for q in 0..n {
+        let mut dpsi = T::zero();
+        let mut d2u = w0 * mid[q];
+        for k in 0..H {
+            dpsi += w1[k] * (p_plus[k][q] - p_minus[k][q]);
+            d2u += w2[k] * (u_plus[k][q] + u_minus[k][q]);
+        }
+        let z = b * zeta[q] + a * (d2u + dpsi);
+        zeta[q] = z;
+        out[q] += c[q] * (dpsi + z);
     }
 }
 
@@ -291,15 +415,18 @@ impl<T: Real> Sponge<T> {
     /// Sponge for `layout`.
     pub fn new(layout: &Layout) -> Self {
         let strength = (-SPONGE_EDGE_FACTOR.ln()).sqrt();
-        let profile = |axis: Axis| {
+        let profile = |axis: Axis, low: bool| {
             (0..axis.padded)
-                .map(|p| T::of(axis.depth(p).map_or(1.0, |x| (-(strength * x).powi(2)).exp())))
+                .map(|p| {
+                    let depth = axis.depth(p, false).or(if low { axis.depth(p, true) } else { None });
+                    T::of(depth.map_or(1.0, |x| (-(strength * x).powi(2)).exp()))
+                })
                 .collect::<Vec<T>>()
         };
         let h = layout.halo;
-        let gx = profile(Axis { padded: layout.nxp, halo: h, width: layout.width, spacing: 1.0, low_side: true });
+        let gx = profile(Axis { padded: layout.nxp, halo: h, width: layout.width, spacing: 1.0 }, true);
         let gz = if layout.has_z {
-            profile(Axis { padded: layout.nzp, halo: h, width: layout.width, spacing: 1.0, low_side: !layout.free_surface })
+            profile(Axis { padded: layout.nzp, halo: h, width: layout.width, spacing: 1.0 }, !layout.free_surface)
         } else {
             vec![T::one()]
         };

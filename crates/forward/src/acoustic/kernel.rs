@@ -1,18 +1,17 @@
 //! The interior leapfrog update, the hot loop of the acoustic solver:
-//! `u_prev ← 2u − u_prev + c·(D²_z u + D²_x u)` over every non-halo cell,
-//! with `c = v² dt²`. Rows are split over threads; each row is a loop over
-//! contiguous slices that the compiler vectorises, compiled for AVX-512 and
-//! AVX2+FMA with runtime dispatch (multiversion) so binaries stay portable.
+//! `u_next ← 2u − u_next + c·(D²_z u + D²_x u)` on one padded row (`u_next`
+//! holds `u^{n−1}` on entry), with `c = v² dt²`. Each row is processed in
+//! fixed-size chunks of columns held in vector registers, compiled for
+//! AVX-512 and AVX2+FMA with runtime dispatch (multiversion) so binaries stay
+//! portable. The stencil half-width is a const generic, so the tap loop
+//! unrolls.
 //!
-//! The stencil half-width is a const generic, so the tap loop unrolls.
 //! The map is linear and symmetric in `u` (centred weights), so its adjoint
 //! is the same update applied to adjoint fields.
 
 use super::layout::Layout;
-use crate::propagator::Parallelism;
 use crate::real::Real;
 use multiversion::multiversion;
-use rayon::prelude::*;
 
 /// Centred second-derivative weights divided by the squared spacing:
 /// `center` multiplies `u_ij`; `z[k-1]`, `x[k-1]` multiply the pairs at
@@ -27,60 +26,34 @@ pub struct StencilWeights<T> {
     pub x: Vec<T>,
 }
 
-/// Rows per parallel task: enough work per task to hide scheduling cost.
-const ROWS_PER_TASK: usize = 8;
-
-/// `u_prev ← 2u − u_prev + c·L u` on every non-halo cell of `layout`.
-pub fn leapfrog_update<T: Real>(
-    layout: &Layout,
-    weights: &StencilWeights<T>,
-    u: &[T],
-    u_prev: &mut [T],
-    c: &[T],
-    parallelism: Parallelism,
-) {
+/// Interior update of padded row `i`: `out` is that row of `u_next`
+/// (holding `u^{n−1}`), `c` that row of `v² dt²`.
+pub fn interior_row<T: Real>(layout: &Layout, weights: &StencilWeights<T>, u: &[T], i: usize, out: &mut [T], c: &[T]) {
     macro_rules! dispatch {
         ($($h:literal)*) => {
             match layout.halo {
-                $($h => run::<T, $h>(layout, weights, u, u_prev, c, parallelism),)*
-                h => panic!("space order {} is not compiled in (supported: 2 to 16)", 2 * h),
+                $($h => row::<T, $h>(layout, weights, u, i, out, c),)*
+                h => unreachable!("space order {} is rejected when the model is built", 2 * h),
             }
         };
     }
     dispatch!(1 2 3 4 5 6 7 8)
 }
 
-fn run<T: Real, const H: usize>(
+fn row<T: Real, const H: usize>(
     layout: &Layout,
     weights: &StencilWeights<T>,
     u: &[T],
-    u_prev: &mut [T],
+    i: usize,
+    out: &mut [T],
     c: &[T],
-    parallelism: Parallelism,
 ) {
-    let nxp = layout.nxp;
     let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
-    let center = weights.center;
-    if !layout.has_z {
-        row_1d::<T, H>(u, &mut u_prev[..nxp], &c[..nxp], center, &wx);
-        return;
-    }
-    let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
-    let rows = layout.halo..layout.nzp - layout.halo;
-    let do_rows = |first_row: usize, block: &mut [T]| {
-        for (r, out) in block.chunks_exact_mut(nxp).enumerate() {
-            let i = first_row + r;
-            if rows.contains(&i) {
-                row_2d::<T, H>(u, i, nxp, out, &c[i * nxp..(i + 1) * nxp], center, &wz, &wx);
-            }
-        }
-    };
-    match parallelism {
-        Parallelism::Serial => do_rows(0, u_prev),
-        Parallelism::Rows => u_prev
-            .par_chunks_mut(ROWS_PER_TASK * nxp)
-            .enumerate()
-            .for_each(|(b, block)| do_rows(b * ROWS_PER_TASK, block)),
+    if layout.has_z {
+        let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
+        row_2d::<T, H>(u, i, layout.nxp, out, c, weights.center, &wz, &wx);
+    } else {
+        row_1d::<T, H>(u, out, c, weights.center, &wx);
     }
 }
 
@@ -116,8 +89,7 @@ fn row_2d<T: Real, const H: usize>(
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
 fn row_1d<T: Real, const H: usize>(u: &[T], out: &mut [T], c: &[T], center: T, wx: &[T; H]) {
-    let nxp = out.len();
-    let n = nxp - 2 * H;
+    let n = out.len() - 2 * H;
     let mid = &u[H..H + n];
     let left: [&[T]; H] = std::array::from_fn(|k| &u[H - k - 1..][..n]);
     let right: [&[T]; H] = std::array::from_fn(|k| &u[H + k + 1..][..n]);

@@ -67,7 +67,8 @@ impl Layout {
     pub fn is_computed(&self, iz: isize, ix: isize) -> bool {
         let row = self.pz as isize + iz;
         let col = self.px as isize + ix;
-        let rows_ok = if self.has_z { row >= self.halo as isize && row < (self.nzp - self.halo) as isize } else { iz == 0 };
+        let rows_ok =
+            if self.has_z { row >= self.halo as isize && row < (self.nzp - self.halo) as isize } else { iz == 0 };
         rows_ok && col >= self.halo as isize && col < (self.nxp - self.halo) as isize
     }
 

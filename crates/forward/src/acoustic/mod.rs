@@ -24,9 +24,10 @@ use crate::propagator::{Parallelism, Propagator};
 use crate::real::Real;
 use crate::stability;
 use boundary::{Cpml, Sponge, apply_free_surface};
-use kernel::{StencilWeights, leapfrog_update};
+use kernel::{StencilWeights, interior_row};
 pub use layout::Layout;
 use pdeinv_grid::{Grid, PointWeights, central_first_derivative, central_second_derivative};
+use rayon::prelude::*;
 
 /// Largest supported space order.
 pub const MAX_SPACE_ORDER: usize = 16;
@@ -145,7 +146,7 @@ impl<T: Real> AcousticModel<T> {
             )));
         }
         let halo = order / 2;
-        let min_cells = 2 * halo + 1;
+        let min_cells = 4 * halo;
         if grid.nx < min_cells || (grid.dimension == 2 && grid.nz < min_cells) {
             return Err(ForwardError::Invalid(format!(
                 "grid shape {:?} is too small for space order {order}: each axis needs at least {min_cells} points",
@@ -187,9 +188,10 @@ impl<T: Real> AcousticModel<T> {
             x: w2[1..].iter().map(|&w| T::of(w / dx2)).collect(),
         };
         let (cpml, sponge) = match config.boundary {
-            Boundary::Cpml { .. } => {
-                (Some(Cpml::new(&layout, grid.dz, grid.dx, config.dt, v_max, config.dominant_frequency, &w1, &w2)), None)
-            }
+            Boundary::Cpml { .. } => (
+                Some(Cpml::new(&layout, grid.dz, grid.dx, config.dt, v_max, config.dominant_frequency, &w1, &w2)),
+                None,
+            ),
             Boundary::Sponge { .. } => (None, Some(Sponge::new(&layout))),
         };
         Ok(AcousticModel { config, layout, c2dt2, stencil, cpml, sponge })
@@ -207,7 +209,12 @@ impl<T: Real> AcousticModel<T> {
 
     /// Set up one shot: a source with its wavelet (samples at `t_n`, at
     /// least `nt` long) and receivers.
-    pub fn shot(&self, source: &PointWeights, wavelet: &[f64], receivers: &[PointWeights]) -> Result<AcousticShot<'_, T>, ForwardError> {
+    pub fn shot(
+        &self,
+        source: &PointWeights,
+        wavelet: &[f64],
+        receivers: &[PointWeights],
+    ) -> Result<AcousticShot<'_, T>, ForwardError> {
         if wavelet.len() < self.config.nt {
             return Err(ForwardError::Invalid(format!(
                 "the wavelet has {} samples but nt = {}",
@@ -230,7 +237,11 @@ impl<T: Real> AcousticModel<T> {
             Ok(PointWeights { entries })
         };
         let source = fold(source, "the source")?;
-        let receivers = receivers.iter().enumerate().map(|(r, p)| fold(p, &format!("receiver {r}"))).collect::<Result<Vec<_>, _>>()?;
+        let receivers = receivers
+            .iter()
+            .enumerate()
+            .map(|(r, p)| fold(p, &format!("receiver {r}")))
+            .collect::<Result<Vec<_>, _>>()?;
         let to_flat = |iz: isize, ix: isize| self.layout.flat(iz, ix);
         let inverse_volume = 1.0 / self.config.grid.cell_volume();
         Ok(AcousticShot {
@@ -239,6 +250,108 @@ impl<T: Real> AcousticModel<T> {
             wavelet: wavelet[..self.config.nt].iter().map(|&w| T::of(w * inverse_volume)).collect(),
             receivers: PointOperator::new(&receivers, to_flat),
         })
+    }
+
+    /// Rows per rayon task: 1 when rows may be spread over threads, all of
+    /// them (one task, run inline) when the caller asked for serial work.
+    fn min_rows_per_task(&self) -> usize {
+        match self.config.parallelism {
+            Parallelism::Rows => 4,
+            Parallelism::Serial => usize::MAX,
+        }
+    }
+
+    /// Steps 1-3 of the time step with a CPML, in two parallel sweeps over
+    /// rows: (1) update `ψ` in the strips; (2) per row, the interior update,
+    /// then the x-layer and (in z strips) the z-layer corrections.
+    fn step_cpml(&self, cpml: &Cpml<T>, s: &mut AcousticState<T>) {
+        let layout = &self.layout;
+        let (nxp, strip) = (layout.nxp, cpml.strip());
+        let min_len = self.min_rows_per_task();
+        let rows = layout.computed_rows();
+        let u = &s.u;
+        let c = &self.c2dt2;
+        // sweep 1: ψ_x on every computed row, ψ_z on the z-strip rows
+        let psi_x = &mut s.psi_x;
+        let psi_z = &mut s.psi_z;
+        self.join(
+            || {
+                psi_x.par_chunks_mut(2 * strip).with_min_len(min_len).enumerate().for_each(|(i, psi_row)| {
+                    if rows.contains(&i) {
+                        cpml.psi_x_row(layout, &u[i * nxp..(i + 1) * nxp], psi_row);
+                    }
+                })
+            },
+            || {
+                for (group, block) in psi_z.chunks_mut(strip * nxp).enumerate() {
+                    block.par_chunks_mut(nxp).with_min_len(min_len).enumerate().for_each(|(r, psi_row)| {
+                        cpml.psi_z_row(layout, group, r, u, psi_row);
+                    });
+                }
+            },
+        );
+        // sweep 2: rows in three groups: [top z strip | middle | bottom z strip]
+        let z_rows = cpml.z_strip_rows();
+        let top_end = if z_rows.len() == 2 { strip } else { 0 };
+        let bottom_start = if layout.has_z { layout.nzp - strip } else { layout.nzp };
+        let (out_top, rest) = s.u_prev.split_at_mut(top_end * nxp);
+        let (out_mid, out_bottom) = rest.split_at_mut((bottom_start - top_end) * nxp);
+        let (zx_top, rest) = s.zeta_x.split_at_mut(top_end * 2 * strip);
+        let (zx_mid, zx_bottom) = rest.split_at_mut((bottom_start - top_end) * 2 * strip);
+        let (zz_top, zz_bottom) = s.zeta_z.split_at_mut(if top_end > 0 { strip * nxp } else { 0 });
+        let (psi_x, psi_z) = (&s.psi_x, &s.psi_z);
+        let row = |i: usize, out: &mut [T], zeta_x: &mut [T], z: Option<(usize, usize, &mut [T])>| {
+            if !rows.contains(&i) {
+                return;
+            }
+            let c_row = &c[i * nxp..(i + 1) * nxp];
+            interior_row(layout, &self.stencil, u, i, out, c_row);
+            let psi_row = &psi_x[i * 2 * strip..(i + 1) * 2 * strip];
+            cpml.correct_x_row(layout, &u[i * nxp..(i + 1) * nxp], psi_row, zeta_x, c_row, out);
+            if let Some((group, r, zeta_z)) = z {
+                let psi_group = &psi_z[group * strip * nxp..(group + 1) * strip * nxp];
+                cpml.correct_z_row(layout, group, r, u, psi_group, zeta_z, c_row, out);
+            }
+        };
+        let strip_group = |first: usize, group: usize, out: &mut [T], zx: &mut [T], zz: &mut [T]| {
+            out.par_chunks_mut(nxp)
+                .zip(zx.par_chunks_mut(2 * strip))
+                .zip(zz.par_chunks_mut(nxp))
+                .with_min_len(min_len)
+                .enumerate()
+                .for_each(|(r, ((o, x), z))| row(first + r, o, x, Some((group, r, z))));
+        };
+        self.join(
+            || {
+                if top_end > 0 {
+                    strip_group(0, 0, out_top, zx_top, zz_top);
+                }
+                if bottom_start < layout.nzp {
+                    strip_group(bottom_start, z_rows.len() - 1, out_bottom, zx_bottom, zz_bottom);
+                }
+            },
+            || {
+                out_mid
+                    .par_chunks_mut(nxp)
+                    .zip(zx_mid.par_chunks_mut(2 * strip))
+                    .with_min_len(min_len)
+                    .enumerate()
+                    .for_each(|(r, (o, x))| row(top_end + r, o, x, None));
+            },
+        );
+    }
+
+    /// Run two tasks, in parallel unless the configuration asks for serial work.
+    fn join(&self, a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
+        match self.config.parallelism {
+            Parallelism::Rows => {
+                rayon::join(a, b);
+            }
+            Parallelism::Serial => {
+                a();
+                b();
+            }
+        }
     }
 
     fn empty_state(&self) -> AcousticState<T> {
@@ -295,13 +408,18 @@ impl<T: Real> Propagator for AcousticShot<'_, T> {
     fn step(&self, n: usize, s: &mut AcousticState<T>) {
         let m = self.model;
         let layout = &m.layout;
-        let parallelism = m.config.parallelism;
-        if let Some(cpml) = &m.cpml {
-            cpml.update_psi(layout, &s.u, &mut s.psi_x, &mut s.psi_z, parallelism);
-        }
-        leapfrog_update(layout, &m.stencil, &s.u, &mut s.u_prev, &m.c2dt2, parallelism);
-        if let Some(cpml) = &m.cpml {
-            cpml.add_corrections(layout, &s.u, &s.psi_x, &mut s.zeta_x, &s.psi_z, &mut s.zeta_z, &m.c2dt2, &mut s.u_prev, parallelism);
+        match &m.cpml {
+            Some(cpml) => m.step_cpml(cpml, s),
+            None => {
+                let (u, c) = (&s.u, &m.c2dt2);
+                let nxp = layout.nxp;
+                let rows = layout.computed_rows();
+                s.u_prev.par_chunks_mut(nxp).with_min_len(m.min_rows_per_task()).enumerate().for_each(|(i, out)| {
+                    if rows.contains(&i) {
+                        interior_row(layout, &m.stencil, u, i, out, &c[i * nxp..(i + 1) * nxp]);
+                    }
+                });
+            }
         }
         self.source.inject_scaled(&[self.wavelet[n]], &m.c2dt2, &mut s.u_prev);
         if layout.free_surface {
@@ -320,6 +438,7 @@ impl<T: Real> Propagator for AcousticShot<'_, T> {
 
     fn state_bytes(&self) -> usize {
         let s = self.model.empty_state();
-        std::mem::size_of::<T>() * (s.u.len() + s.u_prev.len() + s.psi_x.len() + s.zeta_x.len() + s.psi_z.len() + s.zeta_z.len())
+        std::mem::size_of::<T>()
+            * (s.u.len() + s.u_prev.len() + s.psi_x.len() + s.zeta_x.len() + s.psi_z.len() + s.zeta_z.len())
     }
 }

@@ -1,0 +1,147 @@
+//! `pdeinv bench`: solver throughput on a synthetic job, for comparison with
+//! the peers' anchor scripts (`../shared/anchors`). The last line is the
+//! figure of merit.
+
+use crate::Output;
+use crate::UserError;
+use anyhow::Result;
+use clap::{Args as ClapArgs, Subcommand, ValueEnum};
+use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary};
+use pdeinv_forward::wavelet::ricker;
+use pdeinv_forward::{Parallelism, Propagator, Real};
+use pdeinv_grid::{Grid, Interpolation, point_weights};
+use std::time::Instant;
+
+/// Benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Acoustic forward modelling: prints `Mpts/s = <value>` (model grid
+    /// points × steps / wall seconds; the absorbing layer is extra work not counted).
+    Forward(ForwardArgs),
+}
+
+/// Floating-point precision of a run.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Precision {
+    /// Single precision.
+    F32,
+    /// Double precision.
+    F64,
+}
+
+/// Which absorbing layer the benchmark uses.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BenchBoundary {
+    /// Convolutional PML (the default of scenarios).
+    Cpml,
+    /// Cerjan sponge.
+    Sponge,
+}
+
+/// Arguments of `bench forward`.
+#[derive(Debug, ClapArgs)]
+pub struct ForwardArgs {
+    /// Grid shape `NZ,NX` (10 m spacing, 2000 m/s).
+    #[arg(long, value_parser = parse_shape)]
+    shape: [usize; 2],
+    /// Time steps.
+    #[arg(long)]
+    nt: usize,
+    /// Space order.
+    #[arg(long, default_value_t = 8)]
+    order: usize,
+    /// Precision.
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    precision: Precision,
+    /// Absorbing layer.
+    #[arg(long, value_enum, default_value_t = BenchBoundary::Cpml)]
+    boundary: BenchBoundary,
+    /// Absorbing layer width (cells).
+    #[arg(long, default_value_t = 20)]
+    width: usize,
+}
+
+/// Run a benchmark.
+pub fn run(cmd: BenchCommand, out: Output) -> Result<()> {
+    match cmd {
+        BenchCommand::Forward(args) => match args.precision {
+            Precision::F32 => bench_forward::<f32>(&args, out),
+            Precision::F64 => bench_forward::<f64>(&args, out),
+        },
+    }
+}
+
+fn bench_forward<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
+    let (nz, nx) = (args.shape[0], args.shape[1]);
+    if args.nt < 2 {
+        return Err(UserError(format!("--nt {} must be at least 2", args.nt)).into());
+    }
+    let h = 10.0;
+    let velocity = 2000.0;
+    let grid = Grid::new_2d(nz, nx, h, h)?;
+    let dt = 0.8 * pdeinv_forward::stability::stable_dt(&grid, args.order, velocity);
+    let boundary = match args.boundary {
+        BenchBoundary::Cpml => Boundary::Cpml { width: args.width },
+        BenchBoundary::Sponge => Boundary::Sponge { width: args.width },
+    };
+    let config = AcousticConfig {
+        grid: grid.clone(),
+        space_order: args.order,
+        dt,
+        nt: args.nt,
+        boundary,
+        free_surface: false,
+        dominant_frequency: 10.0,
+        parallelism: Parallelism::Rows,
+    };
+    let model = AcousticModel::<T>::new(config, &vec![velocity; nz * nx])?;
+    let scheme = Interpolation::Hicks { radius: 4 };
+    let src = point_weights(&grid, "source", (20.0 * h).min((nz - 1) as f64 * h), (nx / 2) as f64 * h, scheme)?;
+    let nrec = (nx / 2).max(1);
+    let receivers = (0..nrec)
+        .map(|r| {
+            let x = (nx - 1) as f64 * h * r as f64 / (nrec.max(2) - 1) as f64;
+            point_weights(&grid, "receiver", (30.0 * h).min((nz - 1) as f64 * h), x, scheme)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let wavelet = ricker(10.0, dt, args.nt, None);
+    let shot = model.shot(&src, &wavelet, &receivers)?;
+    let mut state = shot.initial_state();
+    let mut traces = vec![T::zero(); nrec];
+    let start = Instant::now();
+    for n in 0..args.nt - 1 {
+        shot.observe(n, &state, &mut traces);
+        shot.step(n, &mut state);
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let steps = (args.nt - 1) as f64;
+    let mpts = (nz * nx) as f64 * steps / seconds / 1e6;
+    if !out.quiet {
+        let layout = model.layout();
+        println!(
+            "bench forward: {nz} x {nx} (+{} cell {:?} layer: {} x {} computed), {} steps, order {}, {}, {} threads",
+            args.width,
+            args.boundary,
+            layout.nzp - 2 * layout.halo,
+            layout.nxp - 2 * layout.halo,
+            args.nt - 1,
+            args.order,
+            T::NAME,
+            rayon::current_num_threads()
+        );
+        println!("seconds = {seconds:.3}");
+        println!("checksum = {:.6e}", traces.iter().map(|v| v.as_f64().abs()).sum::<f64>());
+    }
+    println!("Mpts/s = {mpts:.1}");
+    Ok(())
+}
+
+/// Parse `NZ,NX` into two positive integers.
+pub(crate) fn parse_shape(text: &str) -> Result<[usize; 2], String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let parsed: Vec<usize> = parts.iter().filter_map(|p| p.parse().ok()).filter(|&n| n > 0).collect();
+    match parsed[..] {
+        [nz, nx] if parts.len() == 2 => Ok([nz, nx]),
+        _ => Err(format!("'{text}' is not a shape: give two positive integers NZ,NX, like 1000,1000")),
+    }
+}

@@ -1,0 +1,6 @@
+//! One module per subcommand: argument struct (clap) and `run`.
+
+pub mod bench;
+pub mod forward;
+pub mod model;
+pub mod plot;
