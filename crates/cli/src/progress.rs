@@ -1,17 +1,18 @@
 //! Progress reporting: an indicatif bar on a terminal, plain log lines
-//! (every 10 %) otherwise, nothing with `--quiet`.
+//! (every 10 %) otherwise, nothing with `--quiet`. Safe to advance from
+//! several threads.
 
 use crate::Output;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A progress report over `total` steps.
 pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     label: String,
     total: u64,
-    done: u64,
-    next_log: u64,
+    done: AtomicU64,
     plain: bool,
 }
 
@@ -22,30 +23,33 @@ impl Progress {
         let bar = (!out.quiet && terminal).then(|| {
             let bar = ProgressBar::new(total);
             bar.set_style(
-                ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+                ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} steps, {per_sec}, eta {eta}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> "),
             );
             bar.set_message(label.to_string());
             bar
         });
-        Progress { bar, label: label.to_string(), total, done: 0, next_log: 0, plain: !out.quiet && !terminal }
+        Progress { bar, label: label.to_string(), total, done: AtomicU64::new(0), plain: !out.quiet && !terminal }
     }
 
-    /// Count `n` more steps.
-    pub fn inc(&mut self, n: u64) {
-        self.done += n;
+    /// Count one more step.
+    pub fn step(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(bar) = &self.bar {
-            bar.inc(n);
-        } else if self.plain && self.done >= self.next_log {
-            eprintln!(
-                "{}: {}/{} ({:.0} %)",
-                self.label,
-                self.done,
-                self.total,
-                100.0 * self.done as f64 / self.total.max(1) as f64
-            );
-            self.next_log = self.done + (self.total / 10).max(1);
+            if done % 64 == 0 || done == self.total {
+                bar.set_position(done);
+            }
+        } else if self.plain {
+            let tenth = (self.total / 10).max(1);
+            if done % tenth == 0 || done == self.total {
+                eprintln!(
+                    "{}: {done}/{} steps ({:.0} %)",
+                    self.label,
+                    self.total,
+                    100.0 * done as f64 / self.total.max(1) as f64
+                );
+            }
         }
     }
 

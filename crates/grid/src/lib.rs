@@ -10,6 +10,7 @@
 pub mod fd;
 pub mod geometry;
 pub mod interp;
+pub mod smooth;
 
 pub use fd::{central_first_derivative, central_second_derivative, fornberg_weights};
 pub use geometry::{Grid, GridError};

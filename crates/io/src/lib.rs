@@ -8,7 +8,11 @@
 pub mod atomic;
 pub mod error;
 pub mod figure;
+pub mod h5;
+pub mod models;
 pub mod raw;
+pub mod scenario;
 pub mod segy;
+pub mod setup;
 
 pub use error::IoError;

@@ -1,12 +1,88 @@
-//! `pdeinv forward`: synthetic shot gathers from the scenario's true model.
+//! `pdeinv forward`: synthetic shot gathers from the scenario's true model,
+//! written as an HDF5 data file (layout v1).
+
 use crate::Output;
-use anyhow::Result;
+use crate::progress::Progress;
+use anyhow::{Context, Result};
+use pdeinv_forward::acoustic::{AcousticModel, ShotInput, record_shots};
+use pdeinv_forward::{Parallelism, Real};
+use pdeinv_io::h5::{DataFile, ShotRecord, write_data};
+use pdeinv_io::scenario::{Precision, Scenario};
+use pdeinv_io::setup::{self, AcousticSetup};
+use std::path::PathBuf;
 
 /// Arguments of `forward`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    /// Output data file (HDF5).
+    #[arg(long)]
+    out: PathBuf,
+}
 
-/// Run.
-pub fn run(_args: Args, _out: Output) -> Result<()> {
+/// Rows or shots in parallel: shots when there are at least as many as threads.
+pub(crate) fn parallelism_for(shots: usize) -> Parallelism {
+    if shots >= rayon::current_num_threads() { Parallelism::Serial } else { Parallelism::Rows }
+}
+
+/// Run `forward`.
+pub fn run(args: Args, out: Output) -> Result<()> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let vp = setup::true_model(&scenario)?;
+    let v_max = vp.iter().copied().fold(0.0, f64::max);
+    let setup = setup::acoustic(&scenario, &vp, v_max, parallelism_for(scenario.sources.len()))?;
+    for w in &setup.warnings {
+        eprintln!("warning: {w}");
+    }
+    let traces = match scenario.precision {
+        Precision::F32 => simulate::<f32>(&setup, &vp, out)?,
+        Precision::F64 => simulate::<f64>(&setup, &vp, out)?,
+    };
+    let data = DataFile {
+        dt: setup.config.dt,
+        nt: setup.config.nt,
+        shots: setup
+            .shots
+            .iter()
+            .zip(traces)
+            .map(|(shot, traces)| ShotRecord {
+                source: position(&shot.source_position, scenario.grid.dimension),
+                receivers: shot.receiver_positions.iter().map(|p| position(p, scenario.grid.dimension)).collect(),
+                traces,
+                wavelet: setup.wavelet.clone(),
+            })
+            .collect(),
+    };
+    write_data(&args.out, &data)?;
+    if !out.quiet {
+        println!(
+            "wrote {}: {} shot(s), {} receivers, nt = {}, dt = {:.6e} s",
+            args.out.display(),
+            data.shots.len(),
+            scenario.receivers.len(),
+            data.nt,
+            data.dt
+        );
+    }
     Ok(())
+}
+
+/// `[z, x]` in 2D, `[x]` in 1D.
+pub(crate) fn position(p: &[f64; 2], dimension: usize) -> Vec<f64> {
+    if dimension == 2 { p.to_vec() } else { vec![p[1]] }
+}
+
+/// Run every shot of `setup` in precision `T`; traces widened to f64.
+pub(crate) fn simulate<T: Real>(setup: &AcousticSetup, vp: &[f64], out: Output) -> Result<Vec<Vec<f64>>> {
+    let model = AcousticModel::<T>::new(setup.config.clone(), vp).context("cannot build the acoustic model")?;
+    let inputs: Vec<ShotInput<'_>> = setup
+        .shots
+        .iter()
+        .map(|s| ShotInput { source: &s.source, wavelet: &setup.wavelet, receivers: &s.receivers })
+        .collect();
+    let progress = Progress::new(out, "forward", (setup.shots.len() * setup.config.nt) as u64);
+    let traces = record_shots(&model, &inputs, &|| progress.step())?;
+    progress.finish();
+    Ok(traces.into_iter().map(|t| t.into_iter().map(Real::as_f64).collect()).collect())
 }

@@ -442,3 +442,34 @@ impl<T: Real> Propagator for AcousticShot<'_, T> {
             * (s.u.len() + s.u_prev.len() + s.psi_x.len() + s.zeta_x.len() + s.psi_z.len() + s.zeta_z.len())
     }
 }
+
+/// The acquisition of one shot, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct ShotInput<'a> {
+    /// Source interpolation weights.
+    pub source: &'a PointWeights,
+    /// Wavelet samples at `t_n`.
+    pub wavelet: &'a [f64],
+    /// Receiver interpolation weights.
+    pub receivers: &'a [PointWeights],
+}
+
+/// Record every shot: traces `[nt, nrec]` per shot, in shot order. With
+/// [`Parallelism::Serial`] in the model's configuration the shots run in
+/// parallel (one thread each); with [`Parallelism::Rows`] they run one
+/// after another, each spread over the threads. Either way the result is
+/// bitwise the same. `on_step` is called after every time step of every shot.
+pub fn record_shots<T: Real>(
+    model: &AcousticModel<T>,
+    shots: &[ShotInput<'_>],
+    on_step: &(dyn Fn() + Sync),
+) -> Result<Vec<Vec<T>>, ForwardError> {
+    let run = |shot: &ShotInput<'_>| -> Result<Vec<T>, ForwardError> {
+        let propagator = model.shot(shot.source, shot.wavelet, shot.receivers)?;
+        Ok(crate::propagator::record(&propagator, |_| on_step()))
+    };
+    match model.config.parallelism {
+        Parallelism::Serial => shots.par_iter().map(run).collect(),
+        Parallelism::Rows => shots.iter().map(run).collect(),
+    }
+}

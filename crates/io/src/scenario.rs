@@ -1,0 +1,686 @@
+//! Scenario TOML: parsing (unknown keys are an error), validation with
+//! messages that name the key and what would be valid, and the glue that
+//! turns a scenario into solver inputs (grid, models, acquisition, wavelet).
+
+use crate::error::IoError;
+use crate::h5;
+use pdeinv_forward::acoustic::Boundary;
+use pdeinv_grid::{Grid, Interpolation};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+// ---------------------------------------------------------------- raw TOML
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    problem: RawProblem,
+    grid: RawGrid,
+    model: RawModels,
+    time: RawTime,
+    source: RawSource,
+    receivers: RawReceivers,
+    #[serde(default)]
+    solver: RawSolver,
+    checkpointing: Option<toml::Table>,
+    inversion: Option<toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProblem {
+    physics: String,
+    dimension: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrid {
+    shape: Vec<usize>,
+    spacing: Vec<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModels {
+    #[serde(rename = "true")]
+    truth: RawModel,
+    initial: Option<RawModel>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    constant: Option<f64>,
+    layers: Option<Layers>,
+    camembert: Option<Camembert>,
+    file: Option<FileRef>,
+    smooth: Option<Smooth>,
+}
+
+/// Horizontal layers (depth interfaces), optionally dipping and cut by a
+/// normal fault.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layers {
+    /// Values from top to bottom (one more than interfaces).
+    pub velocities: Vec<f64>,
+    /// Interface depths at x = 0 (m), top to bottom.
+    pub interfaces: Vec<f64>,
+    /// Dip of every interface in degrees (positive: deeper to the right).
+    #[serde(default)]
+    pub dip: f64,
+    /// A fault that shifts the interfaces on its right-hand side.
+    pub fault: Option<Fault>,
+}
+
+/// A planar fault through `(0, x)` dipping at `dip` degrees; interfaces to
+/// the right of it are `throw` metres deeper.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// Surface position (m).
+    pub x: f64,
+    /// Dip from horizontal (degrees, 0 < dip ≤ 90).
+    pub dip: f64,
+    /// Vertical offset of the hanging wall (m).
+    pub throw: f64,
+}
+
+/// A disc of one value in a background of another.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Camembert {
+    /// Value outside the disc.
+    pub background: f64,
+    /// Value inside the disc.
+    pub anomaly: f64,
+    /// Centre `[z, x]` (2D) or `[x]` (1D), metres.
+    pub center: Vec<f64>,
+    /// Radius (m).
+    pub radius: f64,
+}
+
+/// A model read from an HDF5 file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRef {
+    /// Path, relative to the scenario file.
+    pub path: PathBuf,
+    /// Dataset name (default: `vp` or `kappa`, whichever is present).
+    pub dataset: Option<String>,
+}
+
+/// Gaussian smoothing of the true model.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smooth {
+    /// Standard deviation of the Gaussian (m).
+    pub sigma: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTime {
+    nt: usize,
+    dt: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    wavelet: RawWavelet,
+    positions: RawPositions,
+    interpolation: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWavelet {
+    ricker: Option<RawRicker>,
+    file: Option<RawWaveletFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRicker {
+    peak_frequency: f64,
+    delay: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaveletFile {
+    path: PathBuf,
+    dt: Option<f64>,
+    dataset: Option<String>,
+    peak_frequency: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPositions {
+    line: Option<RawLine>,
+    points: Option<Vec<Vec<f64>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLine {
+    z: Option<f64>,
+    x: Vec<f64>,
+    count: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReceivers {
+    positions: RawPositions,
+    interpolation: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSolver {
+    space_order: Option<usize>,
+    boundary: Option<RawBoundary>,
+    free_surface: Option<bool>,
+    precision: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBoundary {
+    cpml: Option<RawWidth>,
+    sponge: Option<RawWidth>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWidth {
+    width: usize,
+}
+
+// --------------------------------------------------------------- validated
+
+/// The physics of a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Physics {
+    /// Constant-density acoustic wave equation.
+    Acoustic,
+    /// Diffusion (not yet available).
+    Diffusion,
+}
+
+/// Floating-point precision of the solver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// Single precision.
+    F32,
+    /// Double precision.
+    F64,
+}
+
+/// How a model is built.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelSpec {
+    /// One value everywhere.
+    Constant(f64),
+    /// Layers.
+    Layers(Layers),
+    /// Disc anomaly.
+    Camembert(Camembert),
+    /// From an HDF5 model file (path resolved against the scenario).
+    File(FileRef),
+    /// The true model smoothed by a Gaussian.
+    Smooth(Smooth),
+}
+
+/// The source time function.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaveletSpec {
+    /// Ricker wavelet.
+    Ricker {
+        /// Peak frequency (Hz).
+        peak_frequency: f64,
+        /// Delay (s); default `1/peak_frequency`.
+        delay: Option<f64>,
+    },
+    /// Samples read from a file.
+    File {
+        /// Samples.
+        samples: Vec<f64>,
+        /// Their interval (s).
+        dt: f64,
+        /// Dominant frequency used to tune the absorbing layer and the
+        /// dispersion check (Hz).
+        peak_frequency: f64,
+    },
+}
+
+impl WaveletSpec {
+    /// Dominant frequency (Hz).
+    pub fn peak_frequency(&self) -> f64 {
+        match *self {
+            WaveletSpec::Ricker { peak_frequency, .. } | WaveletSpec::File { peak_frequency, .. } => peak_frequency,
+        }
+    }
+
+    /// Samples at `t_n = n·dt`, `n < nt`.
+    pub fn sample(&self, dt: f64, nt: usize) -> Vec<f64> {
+        match self {
+            WaveletSpec::Ricker { peak_frequency, delay } => {
+                pdeinv_forward::wavelet::ricker(*peak_frequency, dt, nt, *delay)
+            }
+            WaveletSpec::File { samples, dt: dt_in, .. } => pdeinv_forward::wavelet::resample(samples, *dt_in, dt, nt),
+        }
+    }
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The scenario file.
+    pub path: PathBuf,
+    /// Its text (stored in run files for provenance).
+    pub text: String,
+    /// Physics.
+    pub physics: Physics,
+    /// Model grid.
+    pub grid: Grid,
+    /// How to build the true model.
+    pub true_model: ModelSpec,
+    /// How to build the starting model, if given.
+    pub initial_model: Option<ModelSpec>,
+    /// Number of time samples.
+    pub nt: usize,
+    /// Time step, if given (else chosen from the stability limit).
+    pub dt: Option<f64>,
+    /// Source time function.
+    pub wavelet: WaveletSpec,
+    /// Source positions `[z, x]` (z = 0 in 1D), one shot each.
+    pub sources: Vec<[f64; 2]>,
+    /// Receiver positions `[z, x]`.
+    pub receivers: Vec<[f64; 2]>,
+    /// Interpolation of sources onto the grid.
+    pub source_interpolation: Interpolation,
+    /// Interpolation of receivers.
+    pub receiver_interpolation: Interpolation,
+    /// Even space order.
+    pub space_order: usize,
+    /// Absorbing layer.
+    pub boundary: Boundary,
+    /// Free surface at the top.
+    pub free_surface: bool,
+    /// Precision.
+    pub precision: Precision,
+    /// `[checkpointing]` table, kept for the gradient commands.
+    pub checkpointing: Option<toml::Table>,
+    /// `[inversion]` table, kept for the inversion command.
+    pub inversion: Option<toml::Table>,
+}
+
+/// Line (1-based) and column of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}
+
+impl Scenario {
+    /// Read and validate a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, IoError> {
+        let text = std::fs::read_to_string(path).map_err(|e| IoError::file(path, "cannot read the scenario", e))?;
+        Self::parse(path, &text)
+    }
+
+    /// Parse and validate scenario `text` (as if read from `path`).
+    pub fn parse(path: &Path, text: &str) -> Result<Scenario, IoError> {
+        let raw: RawScenario = toml::from_str(text).map_err(|e| {
+            let place = e.span().map(|s| {
+                let (l, c) = line_column(text, s.start);
+                format!("line {l}, column {c}: ")
+            });
+            IoError::Scenario {
+                path: path.to_path_buf(),
+                message: format!("{}{}", place.unwrap_or_default(), e.message().replace('\n', " ")),
+            }
+        })?;
+        let fail = |message: String| IoError::Scenario { path: path.to_path_buf(), message };
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+
+        let physics = match raw.problem.physics.as_str() {
+            "acoustic" => Physics::Acoustic,
+            "diffusion" => Physics::Diffusion,
+            other => {
+                return Err(fail(format!(
+                    "problem.physics = \"{other}\" is not known; use \"acoustic\" or \"diffusion\""
+                )));
+            }
+        };
+        let dimension = raw.problem.dimension;
+        if dimension != 1 && dimension != 2 {
+            return Err(fail(format!("problem.dimension = {dimension} is not supported; use 1 or 2")));
+        }
+        if raw.grid.shape.len() != dimension || raw.grid.spacing.len() != dimension {
+            let want = if dimension == 2 { "[nz, nx]" } else { "[nx]" };
+            return Err(fail(format!(
+                "grid.shape {:?} and grid.spacing {:?} must each have {dimension} value(s), {want}, for a {dimension}D problem",
+                raw.grid.shape, raw.grid.spacing
+            )));
+        }
+        let grid = if dimension == 2 {
+            Grid::new_2d(raw.grid.shape[0], raw.grid.shape[1], raw.grid.spacing[0], raw.grid.spacing[1])
+        } else {
+            Grid::new_1d(raw.grid.shape[0], raw.grid.spacing[0])
+        }
+        .map_err(|e| fail(format!("grid: {e}")))?;
+
+        let true_model = model_spec(&raw.model.truth, "model.true", &base, false).map_err(&fail)?;
+        let initial_model = raw
+            .model
+            .initial
+            .as_ref()
+            .map(|m| model_spec(m, "model.initial", &base, true))
+            .transpose()
+            .map_err(&fail)?;
+
+        if raw.time.nt < 2 {
+            return Err(fail(format!("time.nt = {} must be at least 2", raw.time.nt)));
+        }
+        if let Some(dt) = raw.time.dt {
+            if !(dt.is_finite() && dt > 0.0) {
+                return Err(fail(format!(
+                    "time.dt = {dt} must be a positive number of seconds (or omit it to have it chosen)"
+                )));
+            }
+        }
+
+        let wavelet = match (&raw.source.wavelet.ricker, &raw.source.wavelet.file) {
+            (Some(r), None) => {
+                if !(r.peak_frequency.is_finite() && r.peak_frequency > 0.0) {
+                    return Err(fail(format!("source.wavelet.ricker.peak_frequency = {} must be a positive frequency in Hz", r.peak_frequency)));
+                }
+                WaveletSpec::Ricker { peak_frequency: r.peak_frequency, delay: r.delay }
+            }
+            (None, Some(f)) => read_wavelet_file(&base.join(&f.path), f).map_err(&fail)?,
+            _ => return Err(fail("source.wavelet needs exactly one of `ricker = { peak_frequency = ... }` or `file = { path = ..., dt = ... }`".into())),
+        };
+
+        let sources = positions(&raw.source.positions, "source.positions", dimension).map_err(&fail)?;
+        let receivers = positions(&raw.receivers.positions, "receivers.positions", dimension).map_err(&fail)?;
+        let source_interpolation =
+            interpolation(raw.source.interpolation.as_deref(), "source.interpolation").map_err(&fail)?;
+        let receiver_interpolation =
+            interpolation(raw.receivers.interpolation.as_deref(), "receivers.interpolation").map_err(&fail)?;
+
+        let space_order = raw.solver.space_order.unwrap_or(8);
+        if space_order < 2 || space_order % 2 != 0 || space_order > pdeinv_forward::acoustic::MAX_SPACE_ORDER {
+            return Err(fail(format!(
+                "solver.space_order = {space_order} is not supported; use an even order from 2 to {}",
+                pdeinv_forward::acoustic::MAX_SPACE_ORDER
+            )));
+        }
+        let boundary =
+            match &raw.solver.boundary {
+                None => Boundary::default(),
+                Some(RawBoundary { cpml: Some(w), sponge: None }) => Boundary::Cpml { width: w.width },
+                Some(RawBoundary { cpml: None, sponge: Some(w) }) => Boundary::Sponge { width: w.width },
+                Some(_) => return Err(fail(
+                    "solver.boundary needs exactly one of `{ cpml = { width = N } }` or `{ sponge = { width = N } }`"
+                        .into(),
+                )),
+            };
+        if boundary.width() == 0 {
+            return Err(fail("solver.boundary width must be at least 1 cell (20 is a good start)".into()));
+        }
+        let free_surface = raw.solver.free_surface.unwrap_or(false);
+        if free_surface && dimension == 1 {
+            return Err(fail("solver.free_surface = true needs a 2D problem".into()));
+        }
+        let precision = match raw.solver.precision.as_deref().unwrap_or("f32") {
+            "f32" => Precision::F32,
+            "f64" => Precision::F64,
+            other => return Err(fail(format!("solver.precision = \"{other}\" is not known; use \"f32\" or \"f64\""))),
+        };
+        Ok(Scenario {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            physics,
+            grid,
+            true_model,
+            initial_model,
+            nt: raw.time.nt,
+            dt: raw.time.dt,
+            wavelet,
+            sources,
+            receivers,
+            source_interpolation,
+            receiver_interpolation,
+            space_order,
+            boundary,
+            free_surface,
+            precision,
+            checkpointing: raw.checkpointing,
+            inversion: raw.inversion,
+        })
+    }
+}
+
+fn model_spec(raw: &RawModel, key: &str, base: &Path, allow_smooth: bool) -> Result<ModelSpec, String> {
+    let mut found = Vec::new();
+    if let Some(v) = raw.constant {
+        found.push(ModelSpec::Constant(v));
+    }
+    if let Some(l) = &raw.layers {
+        found.push(ModelSpec::Layers(l.clone()));
+    }
+    if let Some(c) = &raw.camembert {
+        found.push(ModelSpec::Camembert(c.clone()));
+    }
+    if let Some(f) = &raw.file {
+        found.push(ModelSpec::File(FileRef { path: base.join(&f.path), dataset: f.dataset.clone() }));
+    }
+    if let Some(s) = &raw.smooth {
+        if !allow_smooth {
+            return Err(format!("{key}.smooth is only valid for model.initial (it smooths the true model)"));
+        }
+        if !(s.sigma.is_finite() && s.sigma >= 0.0) {
+            return Err(format!("{key}.smooth.sigma = {} must be a non-negative length in metres", s.sigma));
+        }
+        found.push(ModelSpec::Smooth(s.clone()));
+    }
+    let choices = if allow_smooth {
+        "constant, layers, camembert, file or smooth"
+    } else {
+        "constant, layers, camembert or file"
+    };
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(format!("[{key}] needs one of {choices}")),
+        _ => Err(format!("[{key}] gives more than one of {choices}; keep exactly one")),
+    }
+}
+
+fn positions(raw: &RawPositions, key: &str, dimension: usize) -> Result<Vec<[f64; 2]>, String> {
+    let out = match (&raw.line, &raw.points) {
+        (Some(line), None) => {
+            if line.x.len() != 2 {
+                return Err(format!("{key}.line.x = {:?} must be [first, last] in metres", line.x));
+            }
+            if line.count == 0 {
+                return Err(format!("{key}.line.count must be at least 1"));
+            }
+            let z = match (dimension, line.z) {
+                (2, Some(z)) => z,
+                (2, None) => return Err(format!("{key}.line.z (depth in metres) is required in 2D")),
+                _ => 0.0,
+            };
+            let (a, b) = (line.x[0], line.x[1]);
+            (0..line.count)
+                .map(|i| {
+                    let f = if line.count == 1 { 0.0 } else { i as f64 / (line.count - 1) as f64 };
+                    [z, a + f * (b - a)]
+                })
+                .collect()
+        }
+        (None, Some(points)) => {
+            if points.is_empty() {
+                return Err(format!("{key}.points is empty; give at least one position"));
+            }
+            points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| match (dimension, p.as_slice()) {
+                    (2, [z, x]) => Ok([*z, *x]),
+                    (1, [x]) => Ok([0.0, *x]),
+                    _ => Err(format!(
+                        "{key}.points[{i}] = {p:?} must be {} in metres",
+                        if dimension == 2 { "[z, x]" } else { "[x]" }
+                    )),
+                })
+                .collect::<Result<_, _>>()?
+        }
+        _ => {
+            return Err(format!(
+                "{key} needs exactly one of `line = {{ z = ..., x = [first, last], count = N }}` or `points = [[z, x], ...]`"
+            ));
+        }
+    };
+    Ok(out)
+}
+
+fn interpolation(raw: Option<&str>, key: &str) -> Result<Interpolation, String> {
+    match raw.unwrap_or("hicks") {
+        "hicks" => Ok(Interpolation::Hicks { radius: 4 }),
+        "bilinear" => Ok(Interpolation::Bilinear),
+        other => Err(format!("{key} = \"{other}\" is not known; use \"hicks\" (windowed sinc) or \"bilinear\"")),
+    }
+}
+
+fn read_wavelet_file(path: &Path, raw: &RawWaveletFile) -> Result<WaveletSpec, String> {
+    let is_h5 = path.extension().is_some_and(|e| e == "h5" || e == "hdf5");
+    let (samples, file_dt) = if is_h5 {
+        let (file, _) = h5::open(path, None).map_err(|e| format!("source.wavelet.file: {e}"))?;
+        let name = raw.dataset.as_deref().unwrap_or("wavelet");
+        let ds = file
+            .dataset(name)
+            .map_err(|_| format!("source.wavelet.file: {}: missing dataset `{name}`", path.display()))?;
+        let samples = ds.read_raw::<f64>().map_err(|e| format!("source.wavelet.file: {}: {e}", path.display()))?;
+        let dt = ds.attr("dt").and_then(|a| a.read_scalar::<f64>()).ok();
+        (samples, dt)
+    } else {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("source.wavelet.file: {}: cannot read: {e}", path.display()))?;
+        let samples = text
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|t| !t.is_empty())
+            .enumerate()
+            .map(|(i, t)| {
+                t.parse::<f64>().map_err(|_| {
+                    format!("source.wavelet.file: {}: value {} `{t}` is not a number", path.display(), i + 1)
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        (samples, None)
+    };
+    if samples.is_empty() || samples.iter().any(|v| !v.is_finite()) {
+        return Err(format!("source.wavelet.file: {}: needs at least one sample, all finite", path.display()));
+    }
+    let dt = raw
+        .dt
+        .or(file_dt)
+        .ok_or_else(|| "source.wavelet.file.dt (sample interval in seconds) is required".to_string())?;
+    if !(dt.is_finite() && dt > 0.0) {
+        return Err(format!("source.wavelet.file.dt = {dt} must be a positive number of seconds"));
+    }
+    let peak_frequency = raw.peak_frequency.unwrap_or_else(|| dominant_frequency(&samples, dt));
+    Ok(WaveletSpec::File { samples, dt, peak_frequency })
+}
+
+/// Frequency of the largest spectral amplitude of `samples` (a plain DFT:
+/// wavelets are short).
+fn dominant_frequency(samples: &[f64], dt: f64) -> f64 {
+    let n = samples.len().max(2) * 4; // zero-padded for resolution
+    let mut best = (0.0, 0.0);
+    for k in 1..n / 2 {
+        let (mut re, mut im) = (0.0, 0.0);
+        for (i, &s) in samples.iter().enumerate() {
+            let phase = -2.0 * std::f64::consts::PI * (k * i) as f64 / n as f64;
+            re += s * phase.cos();
+            im += s * phase.sin();
+        }
+        let amplitude = re * re + im * im;
+        if amplitude > best.1 {
+            best = (k as f64 / (n as f64 * dt), amplitude);
+        }
+    }
+    best.0.max(1e-3)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[problem]
+physics = "acoustic"
+dimension = 2
+[grid]
+shape = [51, 61]
+spacing = [10.0, 10.0]
+[model.true]
+camembert = { background = 2000.0, anomaly = 2400.0, center = [250.0, 300.0], radius = 100.0 }
+[model.initial]
+constant = 2000.0
+[time]
+nt = 500
+[source]
+wavelet = { ricker = { peak_frequency = 10.0 } }
+positions = { line = { z = 20.0, x = [100.0, 500.0], count = 3 } }
+[receivers]
+positions = { points = [[20.0, 0.0], [20.0, 600.0]] }
+[solver]
+space_order = 4
+boundary = { sponge = { width = 30 } }
+"#;
+
+    #[test]
+    fn parses_the_contract_example() {
+        let s = Scenario::parse(Path::new("s.toml"), GOOD).unwrap();
+        assert_eq!(s.grid.shape(), vec![51, 61]);
+        assert_eq!(s.sources, vec![[20.0, 100.0], [20.0, 300.0], [20.0, 500.0]]);
+        assert_eq!(s.receivers.len(), 2);
+        assert_eq!(s.boundary, Boundary::Sponge { width: 30 });
+        assert_eq!(s.space_order, 4);
+        assert_eq!(s.precision, Precision::F32);
+        assert!(s.dt.is_none());
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line() {
+        let text = GOOD.replace("nt = 500", "nt = 500\nsteps = 3");
+        let err = Scenario::parse(Path::new("s.toml"), &text).unwrap_err().to_string();
+        assert!(err.contains("steps") && err.contains("line 14"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let cases = [
+            ("space_order = 4", "space_order = 5", "solver.space_order"),
+            ("dimension = 2", "dimension = 3", "problem.dimension"),
+            ("count = 3", "count = 0", "source.positions.line.count"),
+            (
+                "[model.initial]\nconstant = 2000.0",
+                "[model.initial]\nconstant = 2000.0\nsmooth = { sigma = 1.0 }",
+                "more than one",
+            ),
+        ];
+        for (from, to, needle) in cases {
+            let err = Scenario::parse(Path::new("s.toml"), &GOOD.replace(from, to)).unwrap_err().to_string();
+            assert!(err.contains(needle), "{to}: {err}");
+        }
+    }
+}

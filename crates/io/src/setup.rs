@@ -1,0 +1,130 @@
+//! From a validated scenario to solver inputs: the models, the time step
+//! (chosen from the stability limit when the scenario omits it), the
+//! acquisition as interpolation weights, the wavelet, and accuracy warnings.
+
+use crate::error::IoError;
+use crate::models;
+use crate::scenario::{Physics, Scenario};
+use pdeinv_forward::acoustic::{AcousticConfig, velocity_range};
+use pdeinv_forward::{ForwardError, Parallelism, stability};
+use pdeinv_grid::{PointWeights, point_weights};
+
+/// Sources and receivers of one shot.
+#[derive(Debug, Clone)]
+pub struct ShotGeometry {
+    /// Source position `[z, x]` (m).
+    pub source_position: [f64; 2],
+    /// Source interpolation weights.
+    pub source: PointWeights,
+    /// Receiver positions `[z, x]` (m).
+    pub receiver_positions: Vec<[f64; 2]>,
+    /// Receiver interpolation weights.
+    pub receivers: Vec<PointWeights>,
+}
+
+/// Everything the acoustic solver needs for a scenario and a model.
+#[derive(Debug, Clone)]
+pub struct AcousticSetup {
+    /// Solver configuration (grid, order, dt, nt, boundary).
+    pub config: AcousticConfig,
+    /// Source wavelet sampled at `t_n`.
+    pub wavelet: Vec<f64>,
+    /// One entry per shot.
+    pub shots: Vec<ShotGeometry>,
+    /// Accuracy warnings (under-resolved wavelengths).
+    pub warnings: Vec<String>,
+}
+
+fn scenario_error(scenario: &Scenario, message: String) -> IoError {
+    IoError::Scenario { path: scenario.path.clone(), message }
+}
+
+/// The true model of `scenario`.
+pub fn true_model(scenario: &Scenario) -> Result<Vec<f64>, IoError> {
+    models::build(&scenario.true_model, &scenario.grid, None, "model.true", &scenario.path)
+}
+
+/// The starting model of `scenario` (its `[model.initial]`).
+pub fn initial_model(scenario: &Scenario) -> Result<Vec<f64>, IoError> {
+    let spec = scenario.initial_model.as_ref().ok_or_else(|| {
+        scenario_error(
+            scenario,
+            "[model.initial] is missing; add one (constant, layers, camembert, file or smooth)".into(),
+        )
+    })?;
+    let truth = true_model(scenario)?;
+    models::build(spec, &scenario.grid, Some(&truth), "model.initial", &scenario.path)
+}
+
+/// Set up the acoustic solver for `scenario` with velocity `vp` (m/s).
+/// `dt` comes from the scenario, or from the stability limit of the
+/// velocity `dt_velocity` (normally the true model's maximum) when omitted.
+pub fn acoustic(
+    scenario: &Scenario,
+    vp: &[f64],
+    dt_velocity: f64,
+    parallelism: Parallelism,
+) -> Result<AcousticSetup, IoError> {
+    if scenario.physics != Physics::Acoustic {
+        return Err(scenario_error(
+            scenario,
+            "problem.physics = \"diffusion\" is not available yet; use \"acoustic\"".into(),
+        ));
+    }
+    let grid = &scenario.grid;
+    let (v_min, v_max) = velocity_range(vp).map_err(|e| scenario_error(scenario, format!("model: {e}")))?;
+    let limit = stability::stable_dt(grid, scenario.space_order, v_max.max(dt_velocity));
+    let dt = match scenario.dt {
+        Some(dt) if dt > stability::stable_dt(grid, scenario.space_order, v_max) => {
+            let e = ForwardError::Unstable {
+                dt,
+                limit: stability::stable_dt(grid, scenario.space_order, v_max),
+                order: scenario.space_order,
+                v_max,
+            };
+            return Err(scenario_error(scenario, format!("time.dt: {e}")));
+        }
+        Some(dt) => dt,
+        None => stability::DEFAULT_CFL_FRACTION * limit,
+    };
+    let f_peak = scenario.wavelet.peak_frequency();
+    let mut warnings = Vec::new();
+    if let Some(w) =
+        stability::dispersion_warning(grid, scenario.space_order, v_min, stability::ricker_max_frequency(f_peak))
+    {
+        warnings.push(w);
+    }
+    let weights = |what: String, p: &[f64; 2], scheme| {
+        point_weights(grid, &what, p[0], p[1], scheme).map_err(|e| scenario_error(scenario, e.to_string()))
+    };
+    let receivers = scenario
+        .receivers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| weights(format!("receivers.positions[{i}]"), p, scenario.receiver_interpolation))
+        .collect::<Result<Vec<_>, _>>()?;
+    let shots = scenario
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            Ok(ShotGeometry {
+                source_position: *p,
+                source: weights(format!("source.positions[{i}]"), p, scenario.source_interpolation)?,
+                receiver_positions: scenario.receivers.clone(),
+                receivers: receivers.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, IoError>>()?;
+    let config = AcousticConfig {
+        grid: grid.clone(),
+        space_order: scenario.space_order,
+        dt,
+        nt: scenario.nt,
+        boundary: scenario.boundary,
+        free_surface: scenario.free_surface,
+        dominant_frequency: f_peak,
+        parallelism,
+    };
+    Ok(AcousticSetup { config, wavelet: scenario.wavelet.sample(dt, scenario.nt), shots, warnings })
+}
