@@ -256,89 +256,90 @@ impl<T: Real> AcousticModel<T> {
     /// them (one task, run inline) when the caller asked for serial work.
     fn min_rows_per_task(&self) -> usize {
         match self.config.parallelism {
-            Parallelism::Rows => 4,
+            Parallelism::Rows => 8,
             Parallelism::Serial => usize::MAX,
         }
     }
 
-    /// Steps 1-3 of the time step with a CPML, in two parallel sweeps over
-    /// rows: (1) update `ψ` in the strips; (2) per row, the interior update,
-    /// then the x-layer and (in z strips) the z-layer corrections.
+    /// Steps 1-3 of the time step with a CPML, in one parallel sweep over
+    /// rows in three groups: [top z strip | middle | bottom z strip]. Each
+    /// z-strip group is one sequential task (its `ψ_z` rows are updated
+    /// first, then its rows); middle rows run in parallel. Per row: `ψ_x`,
+    /// the interior update, the x-layer correction, and in z strips the
+    /// z-layer correction.
     fn step_cpml(&self, cpml: &Cpml<T>, s: &mut AcousticState<T>) {
         let layout = &self.layout;
         let (nxp, strip) = (layout.nxp, cpml.strip());
         let min_len = self.min_rows_per_task();
         let rows = layout.computed_rows();
-        let u = &s.u;
-        let c = &self.c2dt2;
-        // sweep 1: ψ_x on every computed row, ψ_z on the z-strip rows
-        let psi_x = &mut s.psi_x;
-        let psi_z = &mut s.psi_z;
-        self.join(
-            || {
-                psi_x.par_chunks_mut(2 * strip).with_min_len(min_len).enumerate().for_each(|(i, psi_row)| {
-                    if rows.contains(&i) {
-                        cpml.psi_x_row(layout, &u[i * nxp..(i + 1) * nxp], psi_row);
-                    }
-                })
-            },
-            || {
-                for (group, block) in psi_z.chunks_mut(strip * nxp).enumerate() {
-                    block.par_chunks_mut(nxp).with_min_len(min_len).enumerate().for_each(|(r, psi_row)| {
-                        cpml.psi_z_row(layout, group, r, u, psi_row);
-                    });
-                }
-            },
-        );
-        // sweep 2: rows in three groups: [top z strip | middle | bottom z strip]
+        let (u, c) = (&s.u, &self.c2dt2);
         let z_rows = cpml.z_strip_rows();
         let top_end = if z_rows.len() == 2 { strip } else { 0 };
         let bottom_start = if layout.has_z { layout.nzp - strip } else { layout.nzp };
-        let (out_top, rest) = s.u_prev.split_at_mut(top_end * nxp);
-        let (out_mid, out_bottom) = rest.split_at_mut((bottom_start - top_end) * nxp);
-        let (zx_top, rest) = s.zeta_x.split_at_mut(top_end * 2 * strip);
-        let (zx_mid, zx_bottom) = rest.split_at_mut((bottom_start - top_end) * 2 * strip);
-        let (zz_top, zz_bottom) = s.zeta_z.split_at_mut(if top_end > 0 { strip * nxp } else { 0 });
-        let (psi_x, psi_z) = (&s.psi_x, &s.psi_z);
-        let row = |i: usize, out: &mut [T], zeta_x: &mut [T], z: Option<(usize, usize, &mut [T])>| {
-            if !rows.contains(&i) {
-                return;
-            }
+        fn split3<T>(
+            data: &mut [T],
+            top_end: usize,
+            bottom_start: usize,
+            width: usize,
+        ) -> (&mut [T], &mut [T], &mut [T]) {
+            let (top, rest) = data.split_at_mut(top_end * width);
+            let (middle, bottom) = rest.split_at_mut((bottom_start - top_end) * width);
+            (top, middle, bottom)
+        }
+        let split3 = |data, width| split3(data, top_end, bottom_start, width);
+        let (out_top, out_mid, out_bottom) = split3(&mut s.u_prev, nxp);
+        let (px_top, px_mid, px_bottom) = split3(&mut s.psi_x, 2 * strip);
+        let (zx_top, zx_mid, zx_bottom) = split3(&mut s.zeta_x, 2 * strip);
+        let z_split = if top_end > 0 { strip * nxp } else { 0 };
+        let (pz_top, pz_bottom) = s.psi_z.split_at_mut(z_split);
+        let (zz_top, zz_bottom) = s.zeta_z.split_at_mut(z_split);
+        // one row: ψ_x, interior update, x correction
+        let row = |i: usize, out: &mut [T], psi_x: &mut [T], zeta_x: &mut [T]| {
+            let urow = &u[i * nxp..(i + 1) * nxp];
             let c_row = &c[i * nxp..(i + 1) * nxp];
+            cpml.psi_x_row(layout, urow, psi_x);
             interior_row(layout, &self.stencil, u, i, out, c_row);
-            let psi_row = &psi_x[i * 2 * strip..(i + 1) * 2 * strip];
-            cpml.correct_x_row(layout, &u[i * nxp..(i + 1) * nxp], psi_row, zeta_x, c_row, out);
-            if let Some((group, r, zeta_z)) = z {
-                let psi_group = &psi_z[group * strip * nxp..(group + 1) * strip * nxp];
-                cpml.correct_z_row(layout, group, r, u, psi_group, zeta_z, c_row, out);
-            }
+            cpml.correct_x_row(layout, urow, psi_x, zeta_x, c_row, out);
         };
-        let strip_group = |first: usize, group: usize, out: &mut [T], zx: &mut [T], zz: &mut [T]| {
-            out.par_chunks_mut(nxp)
-                .zip(zx.par_chunks_mut(2 * strip))
-                .zip(zz.par_chunks_mut(nxp))
+        // a z-strip group, sequentially
+        let strip_group =
+            |first: usize, group: usize, out: &mut [T], px: &mut [T], zx: &mut [T], pz: &mut [T], zz: &mut [T]| {
+                for (r, psi_row) in pz.chunks_exact_mut(nxp).enumerate() {
+                    cpml.psi_z_row(layout, group, r, u, psi_row);
+                }
+                let rows_iter =
+                    out.chunks_exact_mut(nxp).zip(px.chunks_exact_mut(2 * strip)).zip(zx.chunks_exact_mut(2 * strip));
+                for (r, (((o, p), x), z)) in rows_iter.zip(zz.chunks_exact_mut(nxp)).enumerate() {
+                    let i = first + r;
+                    if rows.contains(&i) {
+                        row(i, o, p, x);
+                        cpml.correct_z_row(layout, group, r, u, pz, z, &c[i * nxp..(i + 1) * nxp], o);
+                    }
+                }
+            };
+        let middle = || {
+            out_mid
+                .par_chunks_mut(nxp)
+                .zip(px_mid.par_chunks_mut(2 * strip))
+                .zip(zx_mid.par_chunks_mut(2 * strip))
                 .with_min_len(min_len)
                 .enumerate()
-                .for_each(|(r, ((o, x), z))| row(first + r, o, x, Some((group, r, z))));
+                .for_each(|(r, ((o, p), z))| {
+                    let i = top_end + r;
+                    if rows.contains(&i) {
+                        row(i, o, p, z);
+                    }
+                });
         };
-        self.join(
-            || {
-                if top_end > 0 {
-                    strip_group(0, 0, out_top, zx_top, zz_top);
-                }
-                if bottom_start < layout.nzp {
-                    strip_group(bottom_start, z_rows.len() - 1, out_bottom, zx_bottom, zz_bottom);
-                }
-            },
-            || {
-                out_mid
-                    .par_chunks_mut(nxp)
-                    .zip(zx_mid.par_chunks_mut(2 * strip))
-                    .with_min_len(min_len)
-                    .enumerate()
-                    .for_each(|(r, (o, x))| row(top_end + r, o, x, None));
-            },
-        );
+        let ends = || {
+            if top_end > 0 {
+                strip_group(0, 0, out_top, px_top, zx_top, pz_top, zz_top);
+            }
+            if bottom_start < layout.nzp {
+                strip_group(bottom_start, z_rows.len() - 1, out_bottom, px_bottom, zx_bottom, pz_bottom, zz_bottom);
+            }
+        };
+        self.join(ends, middle);
     }
 
     /// Run two tasks, in parallel unless the configuration asks for serial work.
