@@ -97,18 +97,27 @@ pub fn main() -> ! {
 fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
+            // --help and --version
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return ExitCode::SUCCESS;
         }
-    };
-    if let Some(threads) = cli.threads {
-        if threads == 0 {
-            eprintln!("error: --threads 0 is invalid; give a positive number of threads");
+        Err(e) => {
+            // one line: clap's first line, which names the argument and the problem
+            let rendered = e.render().to_string();
+            let first = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: invalid arguments");
+            let line = if first.starts_with("error:") { first.to_string() } else { format!("error: {first}") };
+            eprintln!("{line} (see --help)");
             return ExitCode::from(2);
         }
+    };
+    if cli.threads == Some(0) {
+        eprintln!("error: --threads 0 is invalid; give a positive number of threads");
+        return ExitCode::from(2);
+    }
+    if let Some(threads) = cli.threads {
         if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
-            eprintln!("error: cannot start {threads} threads: {e}");
+            eprintln!("error: cannot start {threads} worker threads: {e}");
             return ExitCode::from(1);
         }
     }

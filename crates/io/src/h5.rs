@@ -102,7 +102,7 @@ fn write_array(
 /// Open a pdeinv HDF5 file and check its format version and kind.
 pub fn open(path: &Path, expected_kind: Option<&str>) -> Result<(hdf5::File, String), IoError> {
     if !path.exists() {
-        return Err(IoError::file(path, "cannot open", std::io::Error::from(std::io::ErrorKind::NotFound)));
+        return Err(IoError::format(path, "no such file"));
     }
     if let Err(e) = std::fs::File::open(path) {
         return Err(IoError::file(path, "cannot open", e));

@@ -23,7 +23,7 @@ pub fn build(
         ModelSpec::Layers(layers) => build_layers(layers, grid).map_err(|m| fail(format!("{key}.layers: {m}")))?,
         ModelSpec::Camembert(c) => build_camembert(c, grid).map_err(|m| fail(format!("{key}.camembert: {m}")))?,
         ModelSpec::File(f) => {
-            let model = h5::read_model(&f.path, f.dataset.as_deref())?;
+            let model = h5::read_model(&f.path, f.dataset.as_deref()).map_err(|e| fail(format!("{key}.file: {e}")))?;
             if model.shape != grid.shape() {
                 return Err(fail(format!(
                     "{key}.file: {} holds a model of shape {:?} but grid.shape is {:?}; they must match",

@@ -72,7 +72,14 @@ pub fn acoustic(
         ));
     }
     let grid = &scenario.grid;
-    let (v_min, v_max) = velocity_range(vp).map_err(|e| scenario_error(scenario, format!("model: {e}")))?;
+    let (v_min, v_max) = velocity_range(vp).map_err(|e| match e {
+        ForwardError::InvalidModel { value, index, .. } => {
+            let (iz, ix) = (index / grid.nx, index % grid.nx);
+            let at = if grid.dimension == 2 { format!("[{iz}, {ix}]") } else { format!("[{ix}]") };
+            scenario_error(scenario, format!("the velocity model has the invalid value {value} at {at}: velocities must be finite and positive (m/s)"))
+        }
+        other => scenario_error(scenario, other.to_string()),
+    })?;
     let limit = stability::stable_dt(grid, scenario.space_order, v_max.max(dt_velocity));
     let dt = match scenario.dt {
         Some(dt) if dt > stability::stable_dt(grid, scenario.space_order, v_max) => {
