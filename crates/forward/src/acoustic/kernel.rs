@@ -26,13 +26,22 @@ pub struct StencilWeights<T> {
     pub x: Vec<T>,
 }
 
-/// Interior update of padded row `i`: `out` is that row of `u_next`
-/// (holding `u^{n−1}`), `c` that row of `v² dt²`.
-pub fn interior_row<T: Real>(layout: &Layout, weights: &StencilWeights<T>, u: &[T], i: usize, out: &mut [T], c: &[T]) {
+/// Interior update of the padded rows `first..first + k` held in `out`
+/// (`k` whole rows of `u_next`, holding `u^{n−1}`); `c` is the same rows of
+/// `v² dt²`. Rows outside the computed range (halo rows) are left alone. In
+/// 2D, pairs of rows share their vertical loads.
+pub fn interior_rows<T: Real>(
+    layout: &Layout,
+    weights: &StencilWeights<T>,
+    u: &[T],
+    first: usize,
+    out: &mut [T],
+    c: &[T],
+) {
     macro_rules! dispatch {
         ($($h:literal)*) => {
             match layout.halo {
-                $($h => row::<T, $h>(layout, weights, u, i, out, c),)*
+                $($h => rows::<T, $h>(layout, weights, u, first, out, c),)*
                 h => unreachable!("space order {} is rejected when the model is built", 2 * h),
             }
         };
@@ -40,20 +49,84 @@ pub fn interior_row<T: Real>(layout: &Layout, weights: &StencilWeights<T>, u: &[
     dispatch!(1 2 3 4 5 6 7 8)
 }
 
-fn row<T: Real, const H: usize>(
+fn rows<T: Real, const H: usize>(
     layout: &Layout,
     weights: &StencilWeights<T>,
     u: &[T],
-    i: usize,
+    first: usize,
     out: &mut [T],
     c: &[T],
 ) {
+    let nxp = layout.nxp;
+    let computed = layout.computed_rows();
     let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
-    if layout.has_z {
-        let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
-        row_2d::<T, H>(u, i, layout.nxp, out, c, weights.center, &wz, &wx);
-    } else {
-        row_1d::<T, H>(u, out, c, weights.center, &wx);
+    if !layout.has_z {
+        if computed.contains(&first) {
+            row_1d::<T, H>(u, &mut out[..nxp], &c[..nxp], weights.center, &wx);
+        }
+        return;
+    }
+    let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
+    let count = out.len() / nxp;
+    let mut r = 0;
+    while r < count {
+        let i = first + r;
+        let (out_rows, c_rows) = (&mut out[r * nxp..], &c[r * nxp..]);
+        if r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
+            row_pair_2d::<T, H>(u, i, nxp, &mut out_rows[..2 * nxp], &c_rows[..2 * nxp], weights.center, &wz, &wx);
+            r += 2;
+        } else {
+            if computed.contains(&i) {
+                row_2d::<T, H>(u, i, nxp, &mut out_rows[..nxp], &c_rows[..nxp], weights.center, &wz, &wx);
+            }
+            r += 1;
+        }
+    }
+}
+
+/// Rows `i` and `i + 1` together: the `2H + 2` input rows are loaded once
+/// per column for both outputs. Per output cell the arithmetic is exactly
+/// that of [`row_2d`], so results do not depend on how rows are paired.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn row_pair_2d<T: Real, const H: usize>(
+    u: &[T],
+    i: usize,
+    nxp: usize,
+    out: &mut [T],
+    c: &[T],
+    center: T,
+    wz: &[T; H],
+    wx: &[T; H],
+) {
+    let n = nxp - 2 * H;
+    // rows i−H ..= i−1 (above[k] is row i−H+k) and i+2 ..= i+1+H (below[k] is row i+2+k)
+    let above: [&[T]; H] = std::array::from_fn(|k| &u[(i - H + k) * nxp + H..][..n]);
+    let below: [&[T]; H] = std::array::from_fn(|k| &u[(i + 2 + k) * nxp + H..][..n]);
+    let row0 = &u[i * nxp..(i + 1) * nxp];
+    let row1 = &u[(i + 1) * nxp..(i + 2) * nxp];
+    let (mid0, mid1) = (&row0[H..H + n], &row1[H..H + n]);
+    let left0: [&[T]; H] = std::array::from_fn(|k| &row0[H - k - 1..][..n]);
+    let right0: [&[T]; H] = std::array::from_fn(|k| &row0[H + k + 1..][..n]);
+    let left1: [&[T]; H] = std::array::from_fn(|k| &row1[H - k - 1..][..n]);
+    let right1: [&[T]; H] = std::array::from_fn(|k| &row1[H + k + 1..][..n]);
+    let (out0, out1) = out.split_at_mut(nxp);
+    let (out0, out1) = (&mut out0[H..H + n], &mut out1[H..H + n]);
+    let (c0, c1) = (&c[H..H + n], &c[nxp + H..nxp + H + n]);
+    for j in 0..n {
+        let (m0, m1) = (mid0[j], mid1[j]);
+        let mut lap0 = center * m0;
+        let mut lap1 = center * m1;
+        for k in 0..H {
+            // distance k+1 from row i: rows i−1−k and i+1+k; from row i+1: rows i−k and i+2+k
+            let up0 = above[H - 1 - k][j];
+            let down0 = if k == 0 { m1 } else { below[k - 1][j] };
+            let up1 = if k == 0 { m0 } else { above[H - k][j] };
+            let down1 = below[k][j];
+            lap0 += wz[k] * (up0 + down0) + wx[k] * (left0[k][j] + right0[k][j]);
+            lap1 += wz[k] * (up1 + down1) + wx[k] * (left1[k][j] + right1[k][j]);
+        }
+        out0[j] = m0 + m0 - out0[j] + c0[j] * lap0;
+        out1[j] = m1 + m1 - out1[j] + c1[j] * lap1;
     }
 }
 

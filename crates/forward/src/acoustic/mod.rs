@@ -24,10 +24,13 @@ use crate::propagator::{Parallelism, Propagator};
 use crate::real::Real;
 use crate::stability;
 use boundary::{Cpml, Sponge, apply_free_surface};
-use kernel::{StencilWeights, interior_row};
+use kernel::{StencilWeights, interior_rows};
 pub use layout::Layout;
 use pdeinv_grid::{Grid, PointWeights, central_first_derivative, central_second_derivative};
 use rayon::prelude::*;
+
+/// Rows handed to the kernel at once (pairs share their vertical loads).
+const ROW_BLOCK: usize = 2;
 
 /// Largest supported space order.
 pub const MAX_SPACE_ORDER: usize = 16;
@@ -293,13 +296,27 @@ impl<T: Real> AcousticModel<T> {
         let z_split = if top_end > 0 { strip * nxp } else { 0 };
         let (pz_top, pz_bottom) = s.psi_z.split_at_mut(z_split);
         let (zz_top, zz_bottom) = s.zeta_z.split_at_mut(z_split);
-        // one row: ψ_x, interior update, x correction
-        let row = |i: usize, out: &mut [T], psi_x: &mut [T], zeta_x: &mut [T]| {
-            let urow = &u[i * nxp..(i + 1) * nxp];
-            let c_row = &c[i * nxp..(i + 1) * nxp];
-            cpml.psi_x_row(layout, urow, psi_x);
-            interior_row(layout, &self.stencil, u, i, out, c_row);
-            cpml.correct_x_row(layout, urow, psi_x, zeta_x, c_row, out);
+        // a block of whole rows from padded row `first`: ψ_x, the interior
+        // update, the x correction
+        let block = |first: usize, out: &mut [T], psi_x: &mut [T], zeta_x: &mut [T]| {
+            let count = out.len() / nxp;
+            let x_rows = |r: usize| first + r;
+            for r in 0..count {
+                let i = x_rows(r);
+                if rows.contains(&i) {
+                    cpml.psi_x_row(layout, &u[i * nxp..(i + 1) * nxp], &mut psi_x[r * 2 * strip..(r + 1) * 2 * strip]);
+                }
+            }
+            interior_rows(layout, &self.stencil, u, first, out, &c[first * nxp..(first + count) * nxp]);
+            for r in 0..count {
+                let i = x_rows(r);
+                if rows.contains(&i) {
+                    let (psi_row, zeta_row) =
+                        (&psi_x[r * 2 * strip..(r + 1) * 2 * strip], &mut zeta_x[r * 2 * strip..(r + 1) * 2 * strip]);
+                    let (urow, c_row) = (&u[i * nxp..(i + 1) * nxp], &c[i * nxp..(i + 1) * nxp]);
+                    cpml.correct_x_row(layout, urow, psi_row, zeta_row, c_row, &mut out[r * nxp..(r + 1) * nxp]);
+                }
+            }
         };
         // a z-strip group, sequentially
         let strip_group =
@@ -312,24 +329,19 @@ impl<T: Real> AcousticModel<T> {
                 for (r, (((o, p), x), z)) in rows_iter.zip(zz.chunks_exact_mut(nxp)).enumerate() {
                     let i = first + r;
                     if rows.contains(&i) {
-                        row(i, o, p, x);
+                        block(i, o, p, x);
                         cpml.correct_z_row(layout, group, r, u, pz, z, &c[i * nxp..(i + 1) * nxp], o);
                     }
                 }
             };
         let middle = || {
             out_mid
-                .par_chunks_mut(nxp)
-                .zip(px_mid.par_chunks_mut(2 * strip))
-                .zip(zx_mid.par_chunks_mut(2 * strip))
-                .with_min_len(min_len)
+                .par_chunks_mut(ROW_BLOCK * nxp)
+                .zip(px_mid.par_chunks_mut(ROW_BLOCK * 2 * strip))
+                .zip(zx_mid.par_chunks_mut(ROW_BLOCK * 2 * strip))
+                .with_min_len(min_len.div_ceil(ROW_BLOCK))
                 .enumerate()
-                .for_each(|(r, ((o, p), z))| {
-                    let i = top_end + r;
-                    if rows.contains(&i) {
-                        row(i, o, p, z);
-                    }
-                });
+                .for_each(|(b, ((o, p), z))| block(top_end + b * ROW_BLOCK, o, p, z));
         };
         let ends = || {
             if top_end > 0 {
@@ -414,12 +426,13 @@ impl<T: Real> Propagator for AcousticShot<'_, T> {
             None => {
                 let (u, c) = (&s.u, &m.c2dt2);
                 let nxp = layout.nxp;
-                let rows = layout.computed_rows();
-                s.u_prev.par_chunks_mut(nxp).with_min_len(m.min_rows_per_task()).enumerate().for_each(|(i, out)| {
-                    if rows.contains(&i) {
-                        interior_row(layout, &m.stencil, u, i, out, &c[i * nxp..(i + 1) * nxp]);
-                    }
-                });
+                let rows_per_task = 2 * m.min_rows_per_task().min(usize::MAX / 2);
+                s.u_prev.par_chunks_mut(ROW_BLOCK * nxp).with_min_len(rows_per_task / ROW_BLOCK).enumerate().for_each(
+                    |(b, out)| {
+                        let first = b * ROW_BLOCK;
+                        interior_rows(layout, &m.stencil, u, first, out, &c[first * nxp..first * nxp + out.len()]);
+                    },
+                );
             }
         }
         self.source.inject_scaled(&[self.wavelet[n]], &m.c2dt2, &mut s.u_prev);
