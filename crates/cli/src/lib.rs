@@ -115,19 +115,26 @@ fn run() -> ExitCode {
         eprintln!("error: --threads 0 is invalid; give a positive number of threads");
         return ExitCode::from(2);
     }
+    // Commands run inside the pool, so the time loops drive their parallel
+    // sweeps from a worker thread: no wake-up hand-off at every step.
+    let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(threads) = cli.threads {
-        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
-            eprintln!("error: cannot start {threads} worker threads: {e}");
+        builder = builder.num_threads(threads);
+    }
+    let pool = match builder.build() {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("error: cannot start the worker threads: {e}");
             return ExitCode::from(1);
         }
-    }
+    };
     let out = Output { quiet: cli.quiet, verbose: cli.verbose };
-    let result = match cli.command {
+    let result = pool.install(|| match cli.command {
         Command::Forward(args) => commands::forward::run(args, out),
         Command::Model(cmd) => commands::model::run(cmd, out),
         Command::Plot(args) => commands::plot::run(args, out),
         Command::Bench(cmd) => commands::bench::run(cmd, out),
-    };
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
