@@ -30,6 +30,10 @@ pub struct Cli {
 enum Command {
     /// Synthesise shot gathers from the scenario's true model.
     Forward(commands::forward::Args),
+    /// Least-squares misfit of a model against recorded data.
+    Misfit(commands::gradient::MisfitArgs),
+    /// Gradient of the misfit by the exact discrete adjoint.
+    Gradient(commands::gradient::GradientArgs),
     /// Import, build or smooth velocity models.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
@@ -131,6 +135,8 @@ fn run() -> ExitCode {
     let out = Output { quiet: cli.quiet, verbose: cli.verbose };
     let result = pool.install(|| match cli.command {
         Command::Forward(args) => commands::forward::run(args, out),
+        Command::Misfit(args) => commands::gradient::run_misfit(args, out),
+        Command::Gradient(args) => commands::gradient::run_gradient(args, out),
         Command::Model(cmd) => commands::model::run(cmd, out),
         Command::Plot(args) => commands::plot::run(args, out),
         Command::Bench(cmd) => commands::bench::run(cmd, out),

@@ -20,5 +20,5 @@ pub mod stability;
 pub mod wavelet;
 
 pub use error::ForwardError;
-pub use propagator::{Parallelism, Propagator, record};
+pub use propagator::{AdjointPropagator, Parallelism, Propagator, record};
 pub use real::Real;

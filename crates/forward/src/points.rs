@@ -55,6 +55,15 @@ impl<T: Real> PointOperator<T> {
         }
     }
 
+    /// `field_i += Σ_p w_pi amplitude_p`: the transpose of [`sample`](Self::sample).
+    pub fn inject(&self, amplitudes: &[T], field: &mut [T]) {
+        for (p, &a) in amplitudes.iter().enumerate().take(self.len()) {
+            for (i, w) in self.entries(p) {
+                field[i] += w * a;
+            }
+        }
+    }
+
     /// `field_i += coefficient_i Σ_p w_pi amplitude_p`: the transpose of
     /// [`sample`](Self::sample), scaled node by node by `coefficient`.
     pub fn inject_scaled(&self, amplitudes: &[T], coefficient: &[T], field: &mut [T]) {

@@ -35,6 +35,29 @@ pub trait Propagator: Sync {
     fn state_bytes(&self) -> usize;
 }
 
+/// A propagator whose steps have exact discrete adjoints with respect to the
+/// state and to the model parameters, and a tangent-linear (Born) step.
+///
+/// With `S_{n+1} = F_n(S_n; m)` and observations `d_n = R S_n`:
+/// `step_adjoint(n, S_n, μ, g)` sets `μ ← (∂F_n/∂S)ᵀ μ` and adds
+/// `(∂F_n/∂m)ᵀ μ` (μ on entry is the adjoint of `S_{n+1}`) to `g`;
+/// `inject_residual(n, r, μ)` adds `Rᵀ r`; `step_linearized(n, S_n, δS, δm)`
+/// sets `δS ← (∂F_n/∂S) δS + (∂F_n/∂m) δm`.
+pub trait AdjointPropagator: Propagator {
+    /// The adjoint state, with any scratch the adjoint step needs.
+    type AdjointState: Send;
+    /// Number of model parameters (the gradient's length).
+    fn parameters(&self) -> usize;
+    /// A zero adjoint state.
+    fn initial_adjoint(&self) -> Self::AdjointState;
+    /// Reverse step `n` (see the trait documentation).
+    fn step_adjoint(&self, n: usize, forward: &Self::State, adjoint: &mut Self::AdjointState, gradient: &mut [f64]);
+    /// Add `Rᵀ residual` (the adjoint of observing at time `n`).
+    fn inject_residual(&self, n: usize, residual: &[Self::Real], adjoint: &mut Self::AdjointState);
+    /// Tangent-linear step `n` at `forward = S_n` for the model perturbation `dm`.
+    fn step_linearized(&self, n: usize, forward: &Self::State, tangent: &mut Self::State, dm: &[f64]);
+}
+
 /// Run `propagator` over all its time samples and return the observations
 /// `[nt, channels]`, row-major. `on_step` is called after every step (for
 /// progress reporting).

@@ -684,3 +684,49 @@ boundary = { sponge = { width = 30 } }
         }
     }
 }
+
+impl Scenario {
+    /// The checkpointing strategy of `[checkpointing] strategy` (store-all
+    /// when the table is absent).
+    pub fn checkpoint_strategy(&self) -> Result<pdeinv_adjoint::Strategy, IoError> {
+        use pdeinv_adjoint::Strategy;
+        let fail = |message: String| IoError::Scenario { path: self.path.clone(), message };
+        let Some(table) = &self.checkpointing else { return Ok(Strategy::StoreAll) };
+        for key in table.keys() {
+            if key != "strategy" {
+                return Err(fail(format!("unknown key `checkpointing.{key}`; the table takes `strategy`")));
+            }
+        }
+        let valid = "use \"store-all\", { periodic = { every = N } } or { binomial = { snapshots = S } }";
+        let positive = |value: Option<&toml::Value>, key: &str| -> Result<usize, IoError> {
+            match value.and_then(toml::Value::as_integer) {
+                Some(v) if v >= 1 => Ok(v as usize),
+                _ => Err(fail(format!("checkpointing.strategy.{key} must be a positive integer"))),
+            }
+        };
+        match table.get("strategy") {
+            None => Ok(Strategy::StoreAll),
+            Some(toml::Value::String(name)) if name == "store-all" => Ok(Strategy::StoreAll),
+            Some(toml::Value::String(name)) if name == "boundary-saving" => {
+                Err(fail("checkpointing.strategy = \"boundary-saving\" is not available yet; ".to_string() + valid))
+            }
+            Some(toml::Value::Table(t)) if t.len() == 1 => {
+                let (kind, value) = t.iter().next().ok_or_else(|| fail(valid.into()))?;
+                let inner = value.as_table();
+                match kind.as_str() {
+                    "periodic" => Ok(Strategy::Periodic {
+                        every: positive(inner.and_then(|t| t.get("every")), "periodic.every")?,
+                    }),
+                    "binomial" => Ok(Strategy::Binomial {
+                        snapshots: positive(inner.and_then(|t| t.get("snapshots")), "binomial.snapshots")?,
+                    }),
+                    "two-level" | "memory" => {
+                        Err(fail(format!("checkpointing.strategy `{kind}` is not available yet; {valid}")))
+                    }
+                    other => Err(fail(format!("checkpointing.strategy `{other}` is not known; {valid}"))),
+                }
+            }
+            Some(other) => Err(fail(format!("checkpointing.strategy = {other} is not valid; {valid}"))),
+        }
+    }
+}

@@ -56,15 +56,18 @@ pub fn initial_model(scenario: &Scenario) -> Result<Vec<f64>, IoError> {
     models::build(spec, &scenario.grid, Some(&truth), "model.initial", &scenario.path)
 }
 
-/// Set up the acoustic solver for `scenario` with velocity `vp` (m/s).
-/// `dt` comes from the scenario, or from the stability limit of the
-/// velocity `dt_velocity` (normally the true model's maximum) when omitted.
-pub fn acoustic(
-    scenario: &Scenario,
-    vp: &[f64],
-    dt_velocity: f64,
-    parallelism: Parallelism,
-) -> Result<AcousticSetup, IoError> {
+/// The time step of `scenario`: its `dt`, or 0.8 of the stability limit for
+/// the largest velocity `v_max` when it gives none.
+pub fn time_step(scenario: &Scenario, v_max: f64) -> f64 {
+    scenario.dt.unwrap_or_else(|| {
+        stability::DEFAULT_CFL_FRACTION * stability::stable_dt(&scenario.grid, scenario.space_order, v_max)
+    })
+}
+
+/// Set up the acoustic solver for `scenario` with velocity `vp` (m/s) and
+/// time step `dt` (see [`time_step`]; a data file's `dt` when modelling
+/// against recorded data).
+pub fn acoustic(scenario: &Scenario, vp: &[f64], dt: f64, parallelism: Parallelism) -> Result<AcousticSetup, IoError> {
     if scenario.physics != Physics::Acoustic {
         return Err(scenario_error(
             scenario,
@@ -80,20 +83,11 @@ pub fn acoustic(
         }
         other => scenario_error(scenario, other.to_string()),
     })?;
-    let limit = stability::stable_dt(grid, scenario.space_order, v_max.max(dt_velocity));
-    let dt = match scenario.dt {
-        Some(dt) if dt > stability::stable_dt(grid, scenario.space_order, v_max) => {
-            let e = ForwardError::Unstable {
-                dt,
-                limit: stability::stable_dt(grid, scenario.space_order, v_max),
-                order: scenario.space_order,
-                v_max,
-            };
-            return Err(scenario_error(scenario, format!("time.dt: {e}")));
-        }
-        Some(dt) => dt,
-        None => stability::DEFAULT_CFL_FRACTION * limit,
-    };
+    let limit = stability::stable_dt(grid, scenario.space_order, v_max);
+    if dt > limit {
+        let e = ForwardError::Unstable { dt, limit, order: scenario.space_order, v_max };
+        return Err(scenario_error(scenario, format!("time.dt: {e}")));
+    }
     let f_peak = scenario.wavelet.peak_frequency();
     let mut warnings = Vec::new();
     if let Some(w) =

@@ -2,5 +2,6 @@
 
 pub mod bench;
 pub mod forward;
+pub mod gradient;
 pub mod model;
 pub mod plot;

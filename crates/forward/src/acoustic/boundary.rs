@@ -238,6 +238,97 @@ impl<T: Real> Cpml<T> {
     }
 }
 
+impl<T: Real> Cpml<T> {
+    /// Adjoint of this step's x-layer operations on padded row `i` (the `ψ_x`
+    /// update, then the `ζ_x` update and correction of `w`). `lw` is the
+    /// adjoint of `w` on the row, `c_row` the coefficients; `lpsi`, `lzeta`
+    /// hold the adjoints of the updated variables on entry and of the old
+    /// ones on return; `lu` (the row of the adjoint of `u`) is accumulated.
+    pub fn adjoint_x_row(&self, layout: &Layout, lw: &[T], c_row: &[T], lpsi: &mut [T], lzeta: &mut [T], lu: &mut [T]) {
+        let (h, s) = (layout.halo, self.strip);
+        for (side, start) in self.x_strip_cols(layout).into_iter().enumerate() {
+            let range = side * s..(side + 1) * s;
+            let (a, b) = (&self.ax[range.clone()], &self.bx[range.clone()]);
+            let (lpsi, lzeta) = (&mut lpsi[range.clone()], &mut lzeta[range]);
+            for l in h..s - h {
+                let j = start + l;
+                // w[j] += c (D¹ψ' + ζ')
+                let q = c_row[j] * lw[j];
+                let total_zeta = lzeta[l] + q;
+                // ζ' = bζ + a (D²u + D¹ψ')
+                let t = a[l] * total_zeta;
+                lzeta[l] = b[l] * total_zeta;
+                lu[j] += self.w2x[0] * t;
+                for k in 1..=h {
+                    lpsi[l + k] += self.w1x[k] * (q + t);
+                    lpsi[l - k] -= self.w1x[k] * (q + t);
+                    lu[j + k] += self.w2x[k] * t;
+                    lu[j - k] += self.w2x[k] * t;
+                }
+            }
+            // ψ' = bψ + a D¹u, after every use of ψ' above has been accumulated
+            for l in h..s - h {
+                let j = start + l;
+                let v = a[l] * lpsi[l];
+                lpsi[l] *= b[l];
+                for k in 1..=h {
+                    lu[j + k] += self.w1x[k] * v;
+                    lu[j - k] -= self.w1x[k] * v;
+                }
+            }
+        }
+    }
+
+    /// Adjoint of the z-layer operations of z strip `group`: `lw` and `lu`
+    /// are whole padded arrays, `lpsi` and `lzeta` the group's strip arrays.
+    pub fn adjoint_z_group(
+        &self,
+        layout: &Layout,
+        group: usize,
+        lw: &[T],
+        c: &[T],
+        lpsi: &mut [T],
+        lzeta: &mut [T],
+        lu: &mut [T],
+    ) {
+        let (h, s, nxp) = (layout.halo, self.strip, layout.nxp);
+        let first = self.z_strip_rows[group];
+        for r in h..s - h {
+            let i = first + r;
+            let (a, b) = (self.az[group * s + r], self.bz[group * s + r]);
+            for j in h..nxp - h {
+                let q = c[i * nxp + j] * lw[i * nxp + j];
+                let total_zeta = lzeta[r * nxp + j] + q;
+                let t = a * total_zeta;
+                lzeta[r * nxp + j] = b * total_zeta;
+                lu[i * nxp + j] += self.w2z[0] * t;
+                for k in 1..=h {
+                    lpsi[(r + k) * nxp + j] += self.w1z[k] * (q + t);
+                    lpsi[(r - k) * nxp + j] -= self.w1z[k] * (q + t);
+                    lu[(i + k) * nxp + j] += self.w2z[k] * t;
+                    lu[(i - k) * nxp + j] += self.w2z[k] * t;
+                }
+            }
+        }
+        for r in h..s - h {
+            let i = first + r;
+            let (a, b) = (self.az[group * s + r], self.bz[group * s + r]);
+            // the forward step leaves ψ_z untouched on rows without damping
+            if a == T::zero() {
+                continue;
+            }
+            for j in h..nxp - h {
+                let v = a * lpsi[r * nxp + j];
+                lpsi[r * nxp + j] *= b;
+                for k in 1..=h {
+                    lu[(i + k) * nxp + j] += self.w1z[k] * v;
+                    lu[(i - k) * nxp + j] -= self.w1z[k] * v;
+                }
+            }
+        }
+    }
+}
+
 /// Call a const-generic function with the stencil half-width `$h` as the
 /// constant `$H` (1 to 8).
 macro_rules! with_halo {
@@ -455,7 +546,8 @@ impl<T: Real> Sponge<T> {
 }
 
 /// Free surface by the image method: zero pressure on the surface row and
-/// its odd mirror image in the halo above.
+/// its odd mirror image in the halo above. (Its adjoint is
+/// [`adjoint_free_surface`].)
 pub fn apply_free_surface<T: Real>(layout: &Layout, field: &mut [T]) {
     let (nxp, s) = (layout.nxp, layout.pz);
     field[s * nxp..(s + 1) * nxp].fill(T::zero());
@@ -467,4 +559,21 @@ pub fn apply_free_surface<T: Real>(layout: &Layout, field: &mut [T]) {
             *d = -v;
         }
     }
+}
+
+/// Adjoint (transpose) of [`apply_free_surface`]: each halo row's adjoint is
+/// folded, with a sign flip, into its mirror row below; the halo rows and the
+/// surface row are then zero.
+pub fn adjoint_free_surface<T: Real>(layout: &Layout, lambda: &mut [T]) {
+    let (nxp, s) = (layout.nxp, layout.pz);
+    for k in 1..=layout.halo {
+        let (above, below) = lambda.split_at_mut(s * nxp);
+        let halo_row = &mut above[(s - k) * nxp..(s - k + 1) * nxp];
+        let mirror = &mut below[k * nxp..(k + 1) * nxp];
+        for (m, h) in mirror.iter_mut().zip(halo_row.iter_mut()) {
+            *m -= *h;
+            *h = T::zero();
+        }
+    }
+    lambda[s * nxp..(s + 1) * nxp].fill(T::zero());
 }

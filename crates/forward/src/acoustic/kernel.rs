@@ -177,3 +177,47 @@ fn row_1d<T: Real, const H: usize>(u: &[T], out: &mut [T], c: &[T], center: T, w
         out[j] = m + m - out[j] + c[j] * lap;
     }
 }
+
+/// `out = L u` on every computed cell (the interior Laplacian alone, same
+/// arithmetic as the update kernels); other cells of `out` are left alone.
+/// Used for the model derivative of the step (`∂w/∂c = L u + ...`).
+pub fn laplacian<T: Real>(layout: &Layout, weights: &StencilWeights<T>, u: &[T], out: &mut [T]) {
+    let (h, nxp) = (layout.halo, layout.nxp);
+    for i in layout.computed_rows() {
+        for j in h..nxp - h {
+            let m = u[i * nxp + j];
+            let mut lap = weights.center * m;
+            for k in 1..=h {
+                let vertical = if layout.has_z {
+                    weights.z[k - 1] * (u[(i - k) * nxp + j] + u[(i + k) * nxp + j])
+                } else {
+                    T::zero()
+                };
+                lap += vertical + weights.x[k - 1] * (u[i * nxp + j - k] + u[i * nxp + j + k]);
+            }
+            out[i * nxp + j] = lap;
+        }
+    }
+}
+
+/// `out += Lᵀ q` on every padded row (halo rows included, cells outside the
+/// array count as zero) and every non-halo column. `q` must vanish outside
+/// the computed cells; the centred stencil is symmetric, so `Lᵀ` is the same
+/// stencil applied to `q`. The halo-row values feed the free-surface fold.
+pub fn laplacian_transpose_add<T: Real>(layout: &Layout, weights: &StencilWeights<T>, q: &[T], out: &mut [T]) {
+    let (h, nxp, nzp) = (layout.halo, layout.nxp, layout.nzp);
+    for i in 0..nzp {
+        for j in h..nxp - h {
+            let mut sum = weights.center * q[i * nxp + j];
+            for k in 1..=h {
+                if layout.has_z {
+                    let up = if i >= k { q[(i - k) * nxp + j] } else { T::zero() };
+                    let down = if i + k < nzp { q[(i + k) * nxp + j] } else { T::zero() };
+                    sum += weights.z[k - 1] * (up + down);
+                }
+                sum += weights.x[k - 1] * (q[i * nxp + j - k] + q[i * nxp + j + k]);
+            }
+            out[i * nxp + j] += sum;
+        }
+    }
+}

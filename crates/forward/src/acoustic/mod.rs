@@ -20,11 +20,11 @@ pub mod layout;
 
 use crate::error::ForwardError;
 use crate::points::PointOperator;
-use crate::propagator::{Parallelism, Propagator};
+use crate::propagator::{AdjointPropagator, Parallelism, Propagator};
 use crate::real::Real;
 use crate::stability;
-use boundary::{Cpml, Sponge, apply_free_surface};
-use kernel::{StencilWeights, interior_rows};
+use boundary::{Cpml, Sponge, adjoint_free_surface, apply_free_surface};
+use kernel::{StencilWeights, interior_rows, laplacian, laplacian_transpose_add};
 pub use layout::Layout;
 use pdeinv_grid::{Grid, PointWeights, central_first_derivative, central_second_derivative};
 use rayon::prelude::*;
@@ -98,6 +98,11 @@ pub struct AcousticModel<T> {
     stencil: StencilWeights<T>,
     cpml: Option<Cpml<T>>,
     sponge: Option<Sponge<T>>,
+    /// Velocity model (m/s), for the chain rule `dc/dv = 2 v dt²`.
+    vp: Vec<f64>,
+    /// Model cell (flat `iz·nx + ix`) whose velocity each padded cell takes
+    /// (`usize::MAX` on halo cells).
+    model_cell: Vec<usize>,
 }
 
 /// The state of one acoustic simulation at time `n`.
@@ -175,11 +180,13 @@ impl<T: Real> AcousticModel<T> {
         let layout = Layout::new(has_z, grid.nz, grid.nx, halo, width, config.free_surface);
         let dt2 = config.dt * config.dt;
         let mut c2dt2 = vec![T::zero(); layout.len()];
+        let mut model_cell = vec![usize::MAX; layout.len()];
         for row in layout.computed_rows() {
             for col in halo..layout.nxp - halo {
                 let (iz, ix) = layout.nearest_model_cell(row, col);
                 let v = vp[iz * grid.nx + ix];
                 c2dt2[row * layout.nxp + col] = T::of(v * v * dt2);
+                model_cell[row * layout.nxp + col] = iz * grid.nx + ix;
             }
         }
         let w2 = central_second_derivative(order);
@@ -197,7 +204,7 @@ impl<T: Real> AcousticModel<T> {
             ),
             Boundary::Sponge { .. } => (None, Some(Sponge::new(&layout))),
         };
-        Ok(AcousticModel { config, layout, c2dt2, stencil, cpml, sponge })
+        Ok(AcousticModel { config, layout, c2dt2, stencil, cpml, sponge, vp: vp.to_vec(), model_cell })
     }
 
     /// The configuration.
@@ -402,6 +409,122 @@ pub struct AcousticShot<'a, T> {
     receivers: PointOperator<T>,
 }
 
+/// Scratch and adjoint variables of an acoustic shot's reverse sweep.
+#[derive(Debug, Clone)]
+pub struct AcousticAdjoint<T> {
+    /// Adjoint of the state (same layout as [`AcousticState`]).
+    pub state: AcousticState<T>,
+    /// Adjoint of `w = u^{n+1}` before the boundary post-processing.
+    w: Vec<T>,
+    /// `c ⊙ λw` on computed cells.
+    q: Vec<T>,
+    /// `∂w/∂c` of the step being reversed.
+    term: Vec<T>,
+    /// Updated CPML variables recomputed from the forward state.
+    memory: AcousticState<T>,
+    /// A row of ones (unit coefficients for the CPML corrections).
+    ones: Vec<T>,
+}
+
+impl<'a, T: Real> AcousticShot<'a, T> {
+    /// One step with `add_sources(w)` adding the source terms to
+    /// `w = u^{n+1}` after the interior and CPML updates, before the free
+    /// surface and sponge.
+    fn step_with(&self, s: &mut AcousticState<T>, add_sources: impl FnOnce(&mut [T])) {
+        let m = self.model;
+        let layout = &m.layout;
+        match &m.cpml {
+            Some(cpml) => m.step_cpml(cpml, s),
+            None => {
+                let (u, c) = (&s.u, &m.c2dt2);
+                let nxp = layout.nxp;
+                let rows_per_task = 2 * m.min_rows_per_task().min(usize::MAX / 2);
+                s.u_prev.par_chunks_mut(ROW_BLOCK * nxp).with_min_len(rows_per_task / ROW_BLOCK).enumerate().for_each(
+                    |(b, out)| {
+                        let first = b * ROW_BLOCK;
+                        interior_rows(layout, &m.stencil, u, first, out, &c[first * nxp..first * nxp + out.len()]);
+                    },
+                );
+            }
+        }
+        add_sources(&mut s.u_prev);
+        if layout.free_surface {
+            apply_free_surface(layout, &mut s.u_prev);
+        }
+        if let Some(sponge) = &m.sponge {
+            sponge.apply(layout, &mut s.u_prev);
+            sponge.apply(layout, &mut s.u);
+        }
+        std::mem::swap(&mut s.u, &mut s.u_prev);
+    }
+
+    /// `term = ∂w/∂c` of step `n` at state `s`: the interior Laplacian, the
+    /// CPML corrections (with `ψ`, `ζ` updated into `memory`) and the source
+    /// term, on computed cells.
+    fn derivative_term(
+        &self,
+        n: usize,
+        s: &AcousticState<T>,
+        memory: &mut AcousticState<T>,
+        ones: &[T],
+        term: &mut [T],
+    ) {
+        let m = self.model;
+        let layout = &m.layout;
+        let nxp = layout.nxp;
+        laplacian(layout, &m.stencil, &s.u, term);
+        if let Some(cpml) = &m.cpml {
+            let strip = cpml.strip();
+            memory.psi_x.copy_from_slice(&s.psi_x);
+            memory.zeta_x.copy_from_slice(&s.zeta_x);
+            memory.psi_z.copy_from_slice(&s.psi_z);
+            memory.zeta_z.copy_from_slice(&s.zeta_z);
+            for i in layout.computed_rows() {
+                let urow = &s.u[i * nxp..(i + 1) * nxp];
+                let row = i * 2 * strip..(i + 1) * 2 * strip;
+                cpml.psi_x_row(layout, urow, &mut memory.psi_x[row.clone()]);
+                cpml.correct_x_row(
+                    layout,
+                    urow,
+                    &memory.psi_x[row.clone()],
+                    &mut memory.zeta_x[row],
+                    ones,
+                    &mut term[i * nxp..(i + 1) * nxp],
+                );
+            }
+            for (group, &first) in cpml.z_strip_rows().iter().enumerate() {
+                let block = group * strip * nxp..(group + 1) * strip * nxp;
+                for (r, psi_row) in memory.psi_z[block.clone()].chunks_exact_mut(nxp).enumerate() {
+                    cpml.psi_z_row(layout, group, r, &s.u, psi_row);
+                }
+                let psi_group = &memory.psi_z[block.clone()];
+                for (r, zeta_row) in memory.zeta_z[block].chunks_exact_mut(nxp).enumerate() {
+                    let i = first + r;
+                    if layout.computed_rows().contains(&i) {
+                        cpml.correct_z_row(
+                            layout,
+                            group,
+                            r,
+                            &s.u,
+                            psi_group,
+                            zeta_row,
+                            ones,
+                            &mut term[i * nxp..(i + 1) * nxp],
+                        );
+                    }
+                }
+            }
+        }
+        self.source.inject(&[self.wavelet[n]], term);
+    }
+
+    /// `dc/dv` at padded cell `cell` and the model cell it belongs to.
+    fn chain_rule(&self, cell: usize) -> Option<(usize, f64)> {
+        let index = self.model.model_cell[cell];
+        (index != usize::MAX).then(|| (index, 2.0 * self.model.vp[index] * self.model.config.dt * self.model.config.dt))
+    }
+}
+
 impl<T: Real> Propagator for AcousticShot<'_, T> {
     type Real = T;
     type State = AcousticState<T>;
@@ -419,31 +542,7 @@ impl<T: Real> Propagator for AcousticShot<'_, T> {
     }
 
     fn step(&self, n: usize, s: &mut AcousticState<T>) {
-        let m = self.model;
-        let layout = &m.layout;
-        match &m.cpml {
-            Some(cpml) => m.step_cpml(cpml, s),
-            None => {
-                let (u, c) = (&s.u, &m.c2dt2);
-                let nxp = layout.nxp;
-                let rows_per_task = 2 * m.min_rows_per_task().min(usize::MAX / 2);
-                s.u_prev.par_chunks_mut(ROW_BLOCK * nxp).with_min_len(rows_per_task / ROW_BLOCK).enumerate().for_each(
-                    |(b, out)| {
-                        let first = b * ROW_BLOCK;
-                        interior_rows(layout, &m.stencil, u, first, out, &c[first * nxp..first * nxp + out.len()]);
-                    },
-                );
-            }
-        }
-        self.source.inject_scaled(&[self.wavelet[n]], &m.c2dt2, &mut s.u_prev);
-        if layout.free_surface {
-            apply_free_surface(layout, &mut s.u_prev);
-        }
-        if let Some(sponge) = &m.sponge {
-            sponge.apply(layout, &mut s.u_prev);
-            sponge.apply(layout, &mut s.u);
-        }
-        std::mem::swap(&mut s.u, &mut s.u_prev);
+        self.step_with(s, |w| self.source.inject_scaled(&[self.wavelet[n]], &self.model.c2dt2, w));
     }
 
     fn observe(&self, _n: usize, s: &AcousticState<T>, out: &mut [T]) {
@@ -485,5 +584,129 @@ pub fn record_shots<T: Real>(
     match model.config.parallelism {
         Parallelism::Serial => shots.par_iter().map(run).collect(),
         Parallelism::Rows => shots.iter().map(run).collect(),
+    }
+}
+
+impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
+    type AdjointState = AcousticAdjoint<T>;
+
+    fn parameters(&self) -> usize {
+        self.model.config.grid.len()
+    }
+
+    fn initial_adjoint(&self) -> AcousticAdjoint<T> {
+        let n = self.model.layout.len();
+        AcousticAdjoint {
+            state: self.model.empty_state(),
+            w: vec![T::zero(); n],
+            q: vec![T::zero(); n],
+            term: vec![T::zero(); n],
+            memory: self.model.empty_state(),
+            ones: vec![T::one(); self.model.layout.nxp],
+        }
+    }
+
+    fn inject_residual(&self, _n: usize, residual: &[T], adjoint: &mut AcousticAdjoint<T>) {
+        self.receivers.inject(residual, &mut adjoint.state.u);
+    }
+
+    /// The transpose of [`step`](Propagator::step), operation by operation in
+    /// reverse order: swap, sponge, free surface, CPML corrections and
+    /// memory updates, interior update.
+    fn step_adjoint(
+        &self,
+        n: usize,
+        forward: &AcousticState<T>,
+        adjoint: &mut AcousticAdjoint<T>,
+        gradient: &mut [f64],
+    ) {
+        let m = self.model;
+        let layout = &m.layout;
+        let (nxp, c) = (layout.nxp, &m.c2dt2);
+        let a = adjoint;
+        // (u', p') = (w, u): λw = λu', λu = λp'
+        a.w.copy_from_slice(&a.state.u);
+        a.state.u.copy_from_slice(&a.state.u_prev);
+        if let Some(sponge) = &m.sponge {
+            sponge.apply(layout, &mut a.w);
+            sponge.apply(layout, &mut a.state.u);
+        }
+        if layout.free_surface {
+            adjoint_free_surface(layout, &mut a.w);
+        }
+        // gradient: λw ⊙ ∂w/∂c ⊙ dc/dv
+        self.derivative_term(n, forward, &mut a.memory, &a.ones, &mut a.term);
+        for i in layout.computed_rows() {
+            for j in layout.halo..nxp - layout.halo {
+                let cell = i * nxp + j;
+                if let Some((index, dc_dv)) = self.chain_rule(cell) {
+                    gradient[index] += (a.w[cell] * a.term[cell]).as_f64() * dc_dv;
+                }
+            }
+        }
+        // CPML corrections and memory updates
+        if let Some(cpml) = &m.cpml {
+            let strip = cpml.strip();
+            for i in layout.computed_rows() {
+                let row = i * 2 * strip..(i + 1) * 2 * strip;
+                let cells = i * nxp..(i + 1) * nxp;
+                cpml.adjoint_x_row(
+                    layout,
+                    &a.w[cells.clone()],
+                    &c[cells.clone()],
+                    &mut a.state.psi_x[row.clone()],
+                    &mut a.state.zeta_x[row],
+                    &mut a.state.u[cells],
+                );
+            }
+            for group in 0..cpml.z_strip_rows().len() {
+                let block = group * strip * nxp..(group + 1) * strip * nxp;
+                cpml.adjoint_z_group(
+                    layout,
+                    group,
+                    &a.w,
+                    c,
+                    &mut a.state.psi_z[block.clone()],
+                    &mut a.state.zeta_z[block],
+                    &mut a.state.u,
+                );
+            }
+        }
+        // interior: w = 2u − p + c L u on computed cells, w = p elsewhere
+        let rows = layout.computed_rows();
+        let computed =
+            |cell: usize| rows.contains(&(cell / nxp)) && (layout.halo..nxp - layout.halo).contains(&(cell % nxp));
+        for cell in 0..layout.len() {
+            let lw = a.w[cell];
+            if computed(cell) {
+                a.q[cell] = c[cell] * lw;
+                a.state.u[cell] += lw + lw;
+                a.state.u_prev[cell] = -lw;
+            } else {
+                a.q[cell] = T::zero();
+                a.state.u_prev[cell] = lw;
+            }
+        }
+        laplacian_transpose_add(layout, &m.stencil, &a.q, &mut a.state.u);
+    }
+
+    /// Allocates its scratch on every call: a verification tool, not a
+    /// production path.
+    fn step_linearized(&self, n: usize, forward: &AcousticState<T>, tangent: &mut AcousticState<T>, dm: &[f64]) {
+        let layout = &self.model.layout;
+        let mut term = vec![T::zero(); layout.len()];
+        let mut memory = self.model.empty_state();
+        let ones = vec![T::one(); layout.nxp];
+        self.derivative_term(n, forward, &mut memory, &ones, &mut term);
+        self.step_with(tangent, |w| {
+            for i in layout.computed_rows() {
+                for j in layout.halo..layout.nxp - layout.halo {
+                    let cell = i * layout.nxp + j;
+                    if let Some((index, dc_dv)) = self.chain_rule(cell) {
+                        w[cell] += T::of(dc_dv * dm[index]) * term[cell];
+                    }
+                }
+            }
+        });
     }
 }

@@ -1,0 +1,209 @@
+//! The misfit-and-gradient driver: runs a [`Schedule`] of forward advances,
+//! checkpoint stores/restores and adjoint steps over any
+//! [`AdjointPropagator`], and reports the memory the checkpoints held.
+//!
+//! With observations `d_n = R S_n` (`n < nt`) and the least-squares misfit
+//! `J = ½ Σ_n ‖R S_n − d^obs_n‖²`, the gradient is accumulated backwards:
+//! `μ_{nt−1} = Rᵀ r_{nt−1}`, then for `n = nt−2, …, 0`:
+//! `step_adjoint(n, S_n, μ)` followed by `μ += Rᵀ r_n`.
+
+use crate::schedule::{Action, Schedule};
+use pdeinv_forward::{AdjointPropagator, Real};
+use thiserror::Error;
+
+/// A schedule that does not fit the propagator or breaks its own rules.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum DriverError {
+    /// The schedule reverses a different number of steps.
+    #[error("the schedule reverses {schedule} steps but the propagator has {propagator} (nt − 1)")]
+    Length {
+        /// Steps in the schedule.
+        schedule: usize,
+        /// Steps of the propagator.
+        propagator: usize,
+    },
+    /// Observed data of the wrong size.
+    #[error("observed data has {got} values; nt × channels = {expected}")]
+    Data {
+        /// Values given.
+        got: usize,
+        /// Values expected.
+        expected: usize,
+    },
+    /// An action that cannot be carried out (the schedule is inconsistent).
+    #[error("invalid schedule action {0}")]
+    Action(String),
+}
+
+/// Where the residuals `r_n` come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Residuals<'a, T> {
+    /// `r_n = R S_n − observed_n` (least-squares misfit), `[nt, channels]`.
+    Observed(&'a [T]),
+    /// Given residuals (`J_lin = <r, d>`: the adjoint of the linearised map).
+    Given(&'a [T]),
+}
+
+/// What a gradient run computed and what it cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradientRun {
+    /// `½ Σ ‖R S_n − d_n‖²` (0 for given residuals).
+    pub misfit: f64,
+    /// `dJ/dm`, one value per model parameter.
+    pub gradient: Vec<f64>,
+    /// Largest number of bytes held by checkpoints at once.
+    pub peak_checkpoint_bytes: usize,
+    /// Forward steps run in all (the first sweep included).
+    pub forward_steps: usize,
+    /// Forward steps beyond the first sweep.
+    pub recomputed_steps: usize,
+}
+
+/// Compute the misfit and its gradient by running `schedule`.
+pub fn gradient<P: AdjointPropagator>(
+    p: &P,
+    residuals: Residuals<'_, P::Real>,
+    schedule: &Schedule,
+) -> Result<GradientRun, DriverError> {
+    let nt = p.nt();
+    let channels = p.channels();
+    let steps = nt - 1;
+    if schedule.steps != steps {
+        return Err(DriverError::Length { schedule: schedule.steps, propagator: steps });
+    }
+    let data = match residuals {
+        Residuals::Observed(d) | Residuals::Given(d) => d,
+    };
+    if data.len() != nt * channels {
+        return Err(DriverError::Data { got: data.len(), expected: nt * channels });
+    }
+    // residuals of every time sample, filled as the first sweep reaches each state
+    let mut r = vec![P::Real::of(0.0); nt * channels];
+    let mut observed = vec![false; nt];
+    let mut misfit = 0.0;
+    let record = |n: usize, state: &P::State, r: &mut [P::Real], misfit: &mut f64| {
+        let out = &mut r[n * channels..(n + 1) * channels];
+        match residuals {
+            Residuals::Observed(d) => {
+                p.observe(n, state, out);
+                for (o, &obs) in out.iter_mut().zip(&d[n * channels..(n + 1) * channels]) {
+                    *o -= obs;
+                    *misfit += 0.5 * o.as_f64() * o.as_f64();
+                }
+            }
+            Residuals::Given(d) => out.copy_from_slice(&d[n * channels..(n + 1) * channels]),
+        }
+    };
+    let state_bytes = p.state_bytes();
+    let mut current = p.initial_state();
+    let mut current_step = 0;
+    let mut slots: Vec<Option<P::State>> = (0..schedule.slots).map(|_| None).collect();
+    let mut held = 0usize;
+    let mut peak = 0usize;
+    let mut forward_steps = 0usize;
+    let mut adjoint = p.initial_adjoint();
+    let mut gradient = vec![0.0; p.parameters()];
+    let mut started = false;
+    let observe_new = |step: usize, state: &P::State, r: &mut [P::Real], misfit: &mut f64, observed: &mut [bool]| {
+        if !observed[step] {
+            observed[step] = true;
+            record(step, state, r, misfit);
+            // the last sample is never a reversal point: observe it from a copy
+            if step + 1 == steps && !observed[steps] {
+                let mut last = state.clone();
+                p.step(step, &mut last);
+                observed[steps] = true;
+                record(steps, &last, r, misfit);
+            }
+        }
+    };
+    if steps == 0 {
+        observe_new(0, &current, &mut r, &mut misfit, &mut observed);
+    }
+    for action in &schedule.actions {
+        match *action {
+            Action::Advance { from, to } => {
+                if from != current_step || to <= from || to > steps {
+                    return Err(DriverError::Action(format!(
+                        "{action:?} with the current state at step {current_step}"
+                    )));
+                }
+                observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
+                for k in from..to {
+                    p.step(k, &mut current);
+                    current_step = k + 1;
+                    forward_steps += 1;
+                    observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
+                }
+            }
+            Action::Store { slot, step } => {
+                if step != current_step || slot >= slots.len() {
+                    return Err(DriverError::Action(format!(
+                        "{action:?} with the current state at step {current_step}"
+                    )));
+                }
+                observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
+                match &mut slots[slot] {
+                    Some(existing) => existing.clone_from(&current),
+                    empty => {
+                        *empty = Some(current.clone());
+                        held += state_bytes;
+                        peak = peak.max(held);
+                    }
+                }
+            }
+            Action::Restore { slot, step } => match slots.get(slot).and_then(Option::as_ref) {
+                Some(saved) => {
+                    current.clone_from(saved);
+                    current_step = step;
+                }
+                None => return Err(DriverError::Action(format!("{action:?} of an empty slot"))),
+            },
+            Action::Free { slot } => {
+                if slots.get_mut(slot).and_then(Option::take).is_some() {
+                    held -= state_bytes;
+                }
+            }
+            Action::Reverse { step } => {
+                if step != current_step {
+                    return Err(DriverError::Action(format!(
+                        "{action:?} with the current state at step {current_step}"
+                    )));
+                }
+                observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
+                if !started {
+                    p.inject_residual(steps, &r[steps * channels..], &mut adjoint);
+                    started = true;
+                }
+                p.step_adjoint(step, &current, &mut adjoint, &mut gradient);
+                p.inject_residual(step, &r[step * channels..(step + 1) * channels], &mut adjoint);
+            }
+        }
+    }
+    Ok(GradientRun {
+        misfit,
+        gradient,
+        peak_checkpoint_bytes: peak,
+        forward_steps,
+        recomputed_steps: forward_steps.saturating_sub(steps.saturating_sub(1)),
+    })
+}
+
+/// The misfit alone (one forward sweep, nothing stored).
+pub fn misfit<P: AdjointPropagator>(p: &P, observed: &[P::Real]) -> f64 {
+    let channels = p.channels();
+    let mut misfit = 0.0;
+    let mut state = p.initial_state();
+    let mut out = vec![P::Real::of(0.0); channels];
+    for n in 0..p.nt() {
+        p.observe(n, &state, &mut out);
+        for (o, &d) in out.iter().zip(&observed[n * channels..(n + 1) * channels]) {
+            let r = (*o - d).as_f64();
+            misfit += 0.5 * r * r;
+        }
+        if n + 1 < p.nt() {
+            p.step(n, &mut state);
+        }
+    }
+    misfit
+}

@@ -1,0 +1,16 @@
+//! Exact discrete adjoints for any [`pdeinv_forward::Propagator`]: the
+//! checkpoint schedules (pure data, unit-tested without a PDE), the driver
+//! that computes the misfit and its gradient in one backward sweep, and the
+//! verification tools (dot-product and Taylor tests).
+//!
+//! Invariant: this crate does not know which PDE it runs, and touches no
+//! files except through its disk store.
+
+pub mod driver;
+pub mod schedule;
+pub mod strategy;
+pub mod verify;
+
+pub use driver::{DriverError, GradientRun, Residuals, gradient, misfit};
+pub use schedule::{Action, Schedule};
+pub use strategy::Strategy;

@@ -1,0 +1,236 @@
+//! `pdeinv misfit` and `pdeinv gradient`: the least-squares misfit of a model
+//! against recorded data, and its exact gradient by the adjoint method
+//! (`--check` adds the dot-product and Taylor tests).
+
+use crate::Output;
+use crate::UserError;
+use crate::commands::forward::parallelism_for;
+use anyhow::{Context, Result};
+use pdeinv_adjoint::verify::{dot_product_test, taylor_slopes, taylor_test};
+use pdeinv_adjoint::{Residuals, Strategy, gradient, misfit};
+use pdeinv_forward::acoustic::{AcousticModel, AcousticShot};
+use pdeinv_forward::{Parallelism, Propagator, Real};
+use pdeinv_io::h5::{self, DataFile, GradientFile};
+use pdeinv_io::scenario::{Precision, Scenario};
+use pdeinv_io::setup::{self, AcousticSetup};
+use rayon::prelude::*;
+use std::path::PathBuf;
+
+/// Arguments of `misfit`.
+#[derive(Debug, clap::Args)]
+pub struct MisfitArgs {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    /// Model file (HDF5, dataset `vp`).
+    #[arg(long)]
+    model: PathBuf,
+    /// Recorded data (HDF5 data file, e.g. from `pdeinv forward`).
+    #[arg(long)]
+    data: PathBuf,
+}
+
+/// Arguments of `gradient`.
+#[derive(Debug, clap::Args)]
+pub struct GradientArgs {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    /// Model file (HDF5, dataset `vp`).
+    #[arg(long)]
+    model: PathBuf,
+    /// Recorded data (HDF5 data file).
+    #[arg(long)]
+    data: PathBuf,
+    /// Output gradient file (HDF5).
+    #[arg(long)]
+    out: PathBuf,
+    /// Also run the dot-product and Taylor tests (in f64) and print them.
+    #[arg(long)]
+    check: bool,
+}
+
+/// Everything a misfit or gradient evaluation needs.
+struct Problem {
+    setup: AcousticSetup,
+    data: DataFile,
+    vp: Vec<f64>,
+    precision: Precision,
+}
+
+fn load(scenario_path: &PathBuf, model_path: &PathBuf, data_path: &PathBuf) -> Result<Problem> {
+    let scenario = Scenario::load(scenario_path)?;
+    let model = h5::read_model(model_path, Some("vp"))?;
+    if model.shape != scenario.grid.shape() {
+        return Err(UserError(format!(
+            "{}: the model has shape {:?} but the scenario grid is {:?}; they must match",
+            model_path.display(),
+            model.shape,
+            scenario.grid.shape()
+        ))
+        .into());
+    }
+    let data = h5::read_data(data_path)?;
+    let setup = setup::acoustic(&scenario, &model.values, data.dt, parallelism_for(scenario.sources.len()))?;
+    let channels = scenario.receivers.len();
+    if data.nt != scenario.nt
+        || data.shots.len() != setup.shots.len()
+        || data.shots.iter().any(|s| s.receivers.len() != channels)
+    {
+        return Err(UserError(format!(
+            "{}: the data has {} shot(s) of {} samples x {} receivers but the scenario describes {} shot(s) of {} x {}; use data recorded for this scenario",
+            data_path.display(),
+            data.shots.len(),
+            data.nt,
+            data.shots.first().map_or(0, |s| s.receivers.len()),
+            setup.shots.len(),
+            scenario.nt,
+            channels
+        ))
+        .into());
+    }
+    Ok(Problem { setup, data, vp: model.values, precision: scenario.precision })
+}
+
+/// Run `f` on every shot (in parallel when there are enough shots) and
+/// return the results in shot order.
+fn per_shot<T: Real, R: Send>(
+    problem: &Problem,
+    vp: &[f64],
+    f: impl Fn(&AcousticShot<'_, T>, &[T]) -> R + Sync,
+) -> Result<Vec<R>> {
+    let model = AcousticModel::<T>::new(problem.setup.config.clone(), vp).context("cannot build the acoustic model")?;
+    let run = |(shot, record): (&pdeinv_io::setup::ShotGeometry, &h5::ShotRecord)| -> Result<R> {
+        let propagator = model.shot(&shot.source, &problem.setup.wavelet, &shot.receivers)?;
+        let observed: Vec<T> = record.traces.iter().map(|&v| T::of(v)).collect();
+        Ok(f(&propagator, &observed))
+    };
+    let pairs = problem.setup.shots.iter().zip(&problem.data.shots);
+    match problem.setup.config.parallelism {
+        Parallelism::Serial => pairs.collect::<Vec<_>>().into_par_iter().map(run).collect(),
+        Parallelism::Rows => pairs.map(run).collect(),
+    }
+}
+
+fn total_misfit<T: Real>(problem: &Problem, vp: &[f64]) -> Result<f64> {
+    Ok(per_shot::<T, f64>(problem, vp, |shot, observed| misfit(shot, observed))?.into_iter().sum())
+}
+
+/// Misfit and gradient summed over shots in shot order (bitwise the same
+/// whatever the thread count).
+fn total_gradient<T: Real>(problem: &Problem, vp: &[f64], strategy: Strategy) -> Result<(f64, Vec<f64>, usize)> {
+    let runs = per_shot::<T, _>(problem, vp, |shot, observed| {
+        gradient(shot, Residuals::Observed(observed), &strategy.schedule(shot.nt() - 1))
+    })?;
+    let mut total = (0.0, vec![0.0; vp.len()], 0usize);
+    for run in runs {
+        let run = run.context("the checkpoint schedule does not fit the problem")?;
+        total.0 += run.misfit;
+        for (g, r) in total.1.iter_mut().zip(&run.gradient) {
+            *g += r;
+        }
+        total.2 = total.2.max(run.peak_checkpoint_bytes);
+    }
+    Ok(total)
+}
+
+/// Run `misfit`.
+pub fn run_misfit(args: MisfitArgs, _out: Output) -> Result<()> {
+    let problem = load(&args.scenario, &args.model, &args.data)?;
+    let value = match problem.precision {
+        Precision::F32 => total_misfit::<f32>(&problem, &problem.vp)?,
+        Precision::F64 => total_misfit::<f64>(&problem, &problem.vp)?,
+    };
+    println!("misfit = {value:.16e}");
+    Ok(())
+}
+
+/// Run `gradient`.
+pub fn run_gradient(args: GradientArgs, out: Output) -> Result<()> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let strategy = scenario.checkpoint_strategy()?;
+    let problem = load(&args.scenario, &args.model, &args.data)?;
+    let (misfit_value, values, peak) = match problem.precision {
+        Precision::F32 => total_gradient::<f32>(&problem, &problem.vp, strategy)?,
+        Precision::F64 => total_gradient::<f64>(&problem, &problem.vp, strategy)?,
+    };
+    let grid = &problem.setup.config.grid;
+    h5::write_gradient(
+        &args.out,
+        &GradientFile {
+            parameter: "vp".into(),
+            misfit: misfit_value,
+            shape: grid.shape(),
+            spacing: grid.spacing(),
+            values,
+        },
+    )?;
+    if !out.quiet {
+        println!(
+            "wrote {} (strategy {}, peak checkpoint memory {} bytes per shot)",
+            args.out.display(),
+            strategy.label(),
+            peak
+        );
+    }
+    let mut passed = true;
+    if args.check {
+        passed = check(&problem)?;
+    }
+    println!("misfit = {misfit_value:.16e}");
+    if !passed {
+        anyhow::bail!("the gradient checks failed (see the tables above)");
+    }
+    Ok(())
+}
+
+/// Deterministic pseudo-random numbers in [-1, 1).
+fn random(seed: u64, n: usize) -> Vec<f64> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        })
+        .collect()
+}
+
+/// Dot-product test (first shot) and Taylor test (all shots), in f64.
+fn check(problem: &Problem) -> Result<bool> {
+    let n = problem.vp.len();
+    let dm: Vec<f64> = random(1, n).iter().zip(&problem.vp).map(|(r, v)| 0.01 * v * r).collect();
+    let first = &problem.setup.shots[0];
+    let model = AcousticModel::<f64>::new(problem.setup.config.clone(), &problem.vp)?;
+    let shot = model.shot(&first.source, &problem.setup.wavelet, &first.receivers)?;
+    let dd = random(2, shot.nt() * shot.channels());
+    let dot = dot_product_test(&shot, &dm, &dd);
+    let dot_ok = dot.relative_error() <= 1e-12;
+    println!("dot-product test (shot 0, f64)");
+    println!("  <J dm, dd>       = {:+.16e}", dot.forward);
+    println!("  <dm, J^T dd>     = {:+.16e}", dot.adjoint);
+    println!(
+        "  relative error   = {:.3e}  (limit 1e-12)  {}",
+        dot.relative_error(),
+        if dot_ok { "PASS" } else { "FAIL" }
+    );
+    let (_, g, _) = total_gradient::<f64>(problem, &problem.vp, Strategy::StoreAll)?;
+    let misfit_at = |m: &[f64]| total_misfit::<f64>(problem, m).unwrap_or(f64::NAN);
+    let rows = taylor_test(misfit_at, &problem.vp, &g, &dm, 0.125, 5);
+    let slopes = taylor_slopes(&rows);
+    println!("Taylor test (all shots, f64, dm = 1 % of vp, random)");
+    println!("  {:>10}  {:>14}  {:>6}  {:>14}  {:>6}", "h", "|J1 - J0|", "slope", "|J1-J0-h g.dm|", "slope");
+    let mut taylor_ok = true;
+    for (i, row) in rows.iter().enumerate() {
+        let (s1, s2) = if i == 0 {
+            (String::new(), String::new())
+        } else {
+            (format!("{:.3}", slopes[i - 1].0), format!("{:.3}", slopes[i - 1].1))
+        };
+        if i > 0 && (slopes[i - 1].1 - 2.0).abs() > 0.1 {
+            taylor_ok = false;
+        }
+        println!("  {:>10.4e}  {:>14.6e}  {:>6}  {:>14.6e}  {:>6}", row.h, row.first_order, s1, row.second_order, s2);
+    }
+    println!("  second-order slope 2 +- 0.1: {}", if taylor_ok { "PASS" } else { "FAIL" });
+    Ok(dot_ok && taylor_ok)
+}
