@@ -4,7 +4,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary};
-use pdeinv_forward::{Parallelism, Propagator, Real};
+use pdeinv_forward::{AdjointPropagator, Parallelism, Propagator, Real};
 use pdeinv_grid::{Grid, Interpolation, point_weights};
 
 fn step_benchmark<T: Real>(c: &mut Criterion, boundary: Boundary, label: &str) {
@@ -40,13 +40,23 @@ fn step_benchmark<T: Real>(c: &mut Criterion, boundary: Boundary, label: &str) {
             step += 1;
         })
     });
+    let mut adjoint = shot.initial_adjoint();
+    let mut gradient = vec![0.0; shot.parameters()];
+    group.bench_function(format!("{label}_{}_adjoint", T::NAME), |b| {
+        b.iter(|| {
+            shot.step_adjoint(step % 50_000, &state, &mut adjoint, &mut gradient);
+            step += 1;
+        })
+    });
     group.finish();
 }
 
 fn benches(c: &mut Criterion) {
     step_benchmark::<f32>(c, Boundary::Cpml { width: 20 }, "cpml");
-    step_benchmark::<f32>(c, Boundary::Sponge { width: 20 }, "sponge");
-    step_benchmark::<f64>(c, Boundary::Cpml { width: 20 }, "cpml");
+    if std::env::var_os("PDEINV_BENCH_ALL").is_some() {
+        step_benchmark::<f32>(c, Boundary::Sponge { width: 20 }, "sponge");
+        step_benchmark::<f64>(c, Boundary::Cpml { width: 20 }, "cpml");
+    }
 }
 
 criterion_group!(acoustic, benches);

@@ -180,6 +180,7 @@ pub fn gradient<P: AdjointPropagator>(
             }
         }
     }
+    p.finish_gradient(&mut adjoint, &mut gradient);
     Ok(GradientRun {
         misfit,
         gradient,

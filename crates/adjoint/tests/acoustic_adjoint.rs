@@ -185,3 +185,51 @@ fn taylor_test_has_second_order_remainder() {
 fn misfit_direct(inversion: &Inversion, vp: &[f64]) -> f64 {
     inversion.with_shot(vp, |shot| misfit(shot, &inversion.observed))
 }
+
+#[test]
+fn every_recompute_strategy_gives_the_store_all_gradient_bitwise() {
+    let case = case_2d(Boundary::Cpml { width: 6 }, 4, true);
+    let inversion = Inversion::new(&case);
+    let m0 = case.velocity();
+    let steps = case.nt - 1;
+    inversion.with_shot(&m0, |shot| {
+        let run = |schedule: Schedule| gradient(shot, Residuals::Observed(&inversion.observed), &schedule).unwrap();
+        let reference = run(Schedule::store_all(steps));
+        assert_eq!(reference.recomputed_steps, 0);
+        for schedule in [
+            Schedule::periodic(steps, 10),
+            Schedule::periodic(steps, 37),
+            Schedule::binomial(steps, 3),
+            Schedule::binomial(steps, 12),
+        ] {
+            let peak_slots = schedule.peak_slots();
+            let forward_steps = schedule.forward_steps();
+            let other = run(schedule);
+            assert_eq!(other.misfit.to_bits(), reference.misfit.to_bits());
+            assert!(other.gradient.iter().zip(&reference.gradient).all(|(a, b)| a.to_bits() == b.to_bits()));
+            // memory accounting: the slots the schedule fills, each a full state
+            assert_eq!(other.peak_checkpoint_bytes, peak_slots * shot.state_bytes());
+            assert_eq!(other.forward_steps, forward_steps);
+            assert!(other.recomputed_steps > 0);
+        }
+        assert_eq!(reference.peak_checkpoint_bytes, steps * shot.state_bytes());
+    });
+}
+
+#[test]
+fn f32_gradient_agrees_with_f64_to_single_precision() {
+    let case = case_2d(Boundary::Cpml { width: 6 }, 8, false);
+    let inversion = Inversion::new(&case);
+    let m0 = case.velocity();
+    let double = inversion.with_shot(&m0, |shot| {
+        gradient(shot, Residuals::Observed(&inversion.observed), &Schedule::binomial(case.nt - 1, 5)).unwrap()
+    });
+    let model = AcousticModel::<f32>::new(inversion.config.clone(), &m0).unwrap();
+    let shot = model.shot(&inversion.source, &inversion.wavelet, &inversion.receivers).unwrap();
+    let observed: Vec<f32> = inversion.observed.iter().map(|&v| v as f32).collect();
+    let single = gradient(&shot, Residuals::Observed(&observed), &Schedule::binomial(case.nt - 1, 5)).unwrap();
+    let peak = double.gradient.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    let diff = single.gradient.iter().zip(&double.gradient).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    eprintln!("f32 vs f64 gradient: max difference / max |g| = {:.2e}", diff / peak);
+    assert!(diff / peak < 1e-3, "{}", diff / peak);
+}

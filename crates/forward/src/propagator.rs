@@ -54,6 +54,9 @@ pub trait AdjointPropagator: Propagator {
     fn step_adjoint(&self, n: usize, forward: &Self::State, adjoint: &mut Self::AdjointState, gradient: &mut [f64]);
     /// Add `Rᵀ residual` (the adjoint of observing at time `n`).
     fn inject_residual(&self, n: usize, residual: &[Self::Real], adjoint: &mut Self::AdjointState);
+    /// Fold any gradient the adjoint steps accumulated internally into
+    /// `gradient`; called once, after the last adjoint step.
+    fn finish_gradient(&self, adjoint: &mut Self::AdjointState, gradient: &mut [f64]);
     /// Tangent-linear step `n` at `forward = S_n` for the model perturbation `dm`.
     fn step_linearized(&self, n: usize, forward: &Self::State, tangent: &mut Self::State, dm: &[f64]);
 }

@@ -178,46 +178,118 @@ fn row_1d<T: Real, const H: usize>(u: &[T], out: &mut [T], c: &[T], center: T, w
     }
 }
 
-/// `out = L u` on every computed cell (the interior Laplacian alone, same
-/// arithmetic as the update kernels); other cells of `out` are left alone.
-/// Used for the model derivative of the step (`∂w/∂c = L u + ...`).
-pub fn laplacian<T: Real>(layout: &Layout, weights: &StencilWeights<T>, u: &[T], out: &mut [T]) {
-    let (h, nxp) = (layout.halo, layout.nxp);
-    for i in layout.computed_rows() {
-        for j in h..nxp - h {
-            let m = u[i * nxp + j];
-            let mut lap = weights.center * m;
-            for k in 1..=h {
-                let vertical = if layout.has_z {
-                    weights.z[k - 1] * (u[(i - k) * nxp + j] + u[(i + k) * nxp + j])
-                } else {
-                    T::zero()
-                };
-                lap += vertical + weights.x[k - 1] * (u[i * nxp + j - k] + u[i * nxp + j + k]);
+/// The adjoint of the interior update on padded row `i`, fused with the
+/// model-derivative term. With `λw` the adjoint of `w = 2u − p + c L u` and
+/// `q = c ⊙ λw` (zero off the computed cells):
+/// `λu += 2λw + Lᵀ q` and `image += λw ⊙ L u` on computed rows; on the halo
+/// rows (free surface) only `λu += Lᵀ q` (cells beyond the array count as
+/// zero). `Lᵀ = L`: the centred stencil is symmetric.
+pub fn adjoint_row<T: Real>(
+    layout: &Layout,
+    weights: &StencilWeights<T>,
+    i: usize,
+    q: &[T],
+    u: &[T],
+    lw: &[T],
+    lu: &mut [T],
+    image: &mut [T],
+) {
+    macro_rules! dispatch {
+        ($($h:literal)*) => {
+            match layout.halo {
+                $($h => adjoint_row_h::<T, $h>(layout, weights, i, q, u, lw, lu, image),)*
+                h => unreachable!("space order {} is rejected when the model is built", 2 * h),
             }
-            out[i * nxp + j] = lap;
+        };
+    }
+    dispatch!(1 2 3 4 5 6 7 8)
+}
+
+fn adjoint_row_h<T: Real, const H: usize>(
+    layout: &Layout,
+    weights: &StencilWeights<T>,
+    i: usize,
+    q: &[T],
+    u: &[T],
+    lw: &[T],
+    lu: &mut [T],
+    image: &mut [T],
+) {
+    let (nxp, nzp) = (layout.nxp, layout.nzp);
+    let n = nxp - 2 * H;
+    let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
+    let wz: [T; H] = std::array::from_fn(|k| if layout.has_z { weights.z[k] } else { T::zero() });
+    if layout.computed_rows().contains(&i) {
+        adjoint_computed_row::<T, H>(
+            q,
+            u,
+            i,
+            nxp,
+            layout.has_z,
+            weights.center,
+            &wz,
+            &wx,
+            &lw[i * nxp..(i + 1) * nxp],
+            lu,
+            image,
+        );
+    } else {
+        // a halo row above a free surface: only the vertical part of Lᵀ q reaches it
+        let out = &mut lu[H..H + n];
+        for k in 1..=H {
+            for r in [i + k, i.wrapping_sub(k)] {
+                if r < nzp {
+                    for (o, &v) in out.iter_mut().zip(&q[r * nxp + H..r * nxp + H + n]) {
+                        *o += wz[k - 1] * v;
+                    }
+                }
+            }
         }
     }
 }
 
-/// `out += Lᵀ q` on every padded row (halo rows included, cells outside the
-/// array count as zero) and every non-halo column. `q` must vanish outside
-/// the computed cells; the centred stencil is symmetric, so `Lᵀ` is the same
-/// stencil applied to `q`. The halo-row values feed the free-surface fold.
-pub fn laplacian_transpose_add<T: Real>(layout: &Layout, weights: &StencilWeights<T>, q: &[T], out: &mut [T]) {
-    let (h, nxp, nzp) = (layout.halo, layout.nxp, layout.nzp);
-    for i in 0..nzp {
-        for j in h..nxp - h {
-            let mut sum = weights.center * q[i * nxp + j];
-            for k in 1..=h {
-                if layout.has_z {
-                    let up = if i >= k { q[(i - k) * nxp + j] } else { T::zero() };
-                    let down = if i + k < nzp { q[(i + k) * nxp + j] } else { T::zero() };
-                    sum += weights.z[k - 1] * (up + down);
-                }
-                sum += weights.x[k - 1] * (q[i * nxp + j - k] + q[i * nxp + j + k]);
-            }
-            out[i * nxp + j] += sum;
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn adjoint_computed_row<T: Real, const H: usize>(
+    q: &[T],
+    u: &[T],
+    i: usize,
+    nxp: usize,
+    has_z: bool,
+    center: T,
+    wz: &[T; H],
+    wx: &[T; H],
+    lw: &[T],
+    lu: &mut [T],
+    image: &mut [T],
+) {
+    let n = nxp - 2 * H;
+    let q_row = &q[i * nxp..(i + 1) * nxp];
+    let u_row = &u[i * nxp..(i + 1) * nxp];
+    let q_mid = &q_row[H..H + n];
+    let u_mid = &u_row[H..H + n];
+    let q_left: [&[T]; H] = std::array::from_fn(|k| &q_row[H - k - 1..][..n]);
+    let q_right: [&[T]; H] = std::array::from_fn(|k| &q_row[H + k + 1..][..n]);
+    let u_left: [&[T]; H] = std::array::from_fn(|k| &u_row[H - k - 1..][..n]);
+    let u_right: [&[T]; H] = std::array::from_fn(|k| &u_row[H + k + 1..][..n]);
+    // vertical neighbours (1D: the row itself with zero weights)
+    let rows_at = |d: isize| -> usize { if has_z { (i as isize + d) as usize * nxp + H } else { H } };
+    let q_up: [&[T]; H] = std::array::from_fn(|k| &q[rows_at(-(k as isize) - 1)..][..n]);
+    let q_down: [&[T]; H] = std::array::from_fn(|k| &q[rows_at(k as isize + 1)..][..n]);
+    let u_up: [&[T]; H] = std::array::from_fn(|k| &u[rows_at(-(k as isize) - 1)..][..n]);
+    let u_down: [&[T]; H] = std::array::from_fn(|k| &u[rows_at(k as isize + 1)..][..n]);
+    let lw = &lw[H..H + n];
+    let lu = &mut lu[H..H + n];
+    let image = &mut image[H..H + n];
+    for j in 0..n {
+        let (mq, mu) = (q_mid[j], u_mid[j]);
+        let mut lap_q = center * mq;
+        let mut lap_u = center * mu;
+        for k in 0..H {
+            lap_q += wz[k] * (q_up[k][j] + q_down[k][j]) + wx[k] * (q_left[k][j] + q_right[k][j]);
+            lap_u += wz[k] * (u_up[k][j] + u_down[k][j]) + wx[k] * (u_left[k][j] + u_right[k][j]);
         }
+        let w = lw[j];
+        lu[j] += w + w + lap_q;
+        image[j] += w * lap_u;
     }
 }

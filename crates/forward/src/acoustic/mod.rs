@@ -24,7 +24,7 @@ use crate::propagator::{AdjointPropagator, Parallelism, Propagator};
 use crate::real::Real;
 use crate::stability;
 use boundary::{Cpml, Sponge, adjoint_free_surface, apply_free_surface};
-use kernel::{StencilWeights, interior_rows, laplacian, laplacian_transpose_add};
+use kernel::{StencilWeights, adjoint_row, interior_rows};
 pub use layout::Layout;
 use pdeinv_grid::{Grid, PointWeights, central_first_derivative, central_second_derivative};
 use rayon::prelude::*;
@@ -418,12 +418,11 @@ pub struct AcousticAdjoint<T> {
     w: Vec<T>,
     /// `c ⊙ λw` on computed cells.
     q: Vec<T>,
-    /// `∂w/∂c` of the step being reversed.
-    term: Vec<T>,
+    /// `Σ_n λw ⊙ ∂w/∂c` so far, per padded cell (folded into the model
+    /// gradient by `finish_gradient`).
+    image: Vec<T>,
     /// Updated CPML variables recomputed from the forward state.
     memory: AcousticState<T>,
-    /// A row of ones (unit coefficients for the CPML corrections).
-    ones: Vec<T>,
 }
 
 impl<'a, T: Real> AcousticShot<'a, T> {
@@ -458,21 +457,20 @@ impl<'a, T: Real> AcousticShot<'a, T> {
         std::mem::swap(&mut s.u, &mut s.u_prev);
     }
 
-    /// `term = ∂w/∂c` of step `n` at state `s`: the interior Laplacian, the
-    /// CPML corrections (with `ψ`, `ζ` updated into `memory`) and the source
-    /// term, on computed cells.
-    fn derivative_term(
+    /// `image += weight ⊙ ∂w/∂c` for step `n` at state `s`, except the
+    /// interior Laplacian (fused into the adjoint sweep): the CPML
+    /// corrections (with `ψ`, `ζ` updated into `memory`) and the source term.
+    fn add_boundary_and_source_terms(
         &self,
         n: usize,
         s: &AcousticState<T>,
         memory: &mut AcousticState<T>,
-        ones: &[T],
-        term: &mut [T],
+        weight: &[T],
+        image: &mut [T],
     ) {
         let m = self.model;
         let layout = &m.layout;
         let nxp = layout.nxp;
-        laplacian(layout, &m.stencil, &s.u, term);
         if let Some(cpml) = &m.cpml {
             let strip = cpml.strip();
             memory.psi_x.copy_from_slice(&s.psi_x);
@@ -481,15 +479,15 @@ impl<'a, T: Real> AcousticShot<'a, T> {
             memory.zeta_z.copy_from_slice(&s.zeta_z);
             for i in layout.computed_rows() {
                 let urow = &s.u[i * nxp..(i + 1) * nxp];
-                let row = i * 2 * strip..(i + 1) * 2 * strip;
+                let (row, cells) = (i * 2 * strip..(i + 1) * 2 * strip, i * nxp..(i + 1) * nxp);
                 cpml.psi_x_row(layout, urow, &mut memory.psi_x[row.clone()]);
                 cpml.correct_x_row(
                     layout,
                     urow,
                     &memory.psi_x[row.clone()],
                     &mut memory.zeta_x[row],
-                    ones,
-                    &mut term[i * nxp..(i + 1) * nxp],
+                    &weight[cells.clone()],
+                    &mut image[cells],
                 );
             }
             for (group, &first) in cpml.z_strip_rows().iter().enumerate() {
@@ -501,6 +499,7 @@ impl<'a, T: Real> AcousticShot<'a, T> {
                 for (r, zeta_row) in memory.zeta_z[block].chunks_exact_mut(nxp).enumerate() {
                     let i = first + r;
                     if layout.computed_rows().contains(&i) {
+                        let cells = i * nxp..(i + 1) * nxp;
                         cpml.correct_z_row(
                             layout,
                             group,
@@ -508,14 +507,14 @@ impl<'a, T: Real> AcousticShot<'a, T> {
                             &s.u,
                             psi_group,
                             zeta_row,
-                            ones,
-                            &mut term[i * nxp..(i + 1) * nxp],
+                            &weight[cells.clone()],
+                            &mut image[cells],
                         );
                     }
                 }
             }
         }
-        self.source.inject(&[self.wavelet[n]], term);
+        self.source.inject_scaled(&[self.wavelet[n]], weight, image);
     }
 
     /// `dc/dv` at padded cell `cell` and the model cell it belongs to.
@@ -600,9 +599,8 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             state: self.model.empty_state(),
             w: vec![T::zero(); n],
             q: vec![T::zero(); n],
-            term: vec![T::zero(); n],
+            image: vec![T::zero(); n],
             memory: self.model.empty_state(),
-            ones: vec![T::one(); self.model.layout.nxp],
         }
     }
 
@@ -612,21 +610,23 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
 
     /// The transpose of [`step`](Propagator::step), operation by operation in
     /// reverse order: swap, sponge, free surface, CPML corrections and
-    /// memory updates, interior update.
+    /// memory updates, interior update; the model derivative `λw ⊙ ∂w/∂c`
+    /// is accumulated per padded cell.
     fn step_adjoint(
         &self,
         n: usize,
         forward: &AcousticState<T>,
         adjoint: &mut AcousticAdjoint<T>,
-        gradient: &mut [f64],
+        _gradient: &mut [f64],
     ) {
         let m = self.model;
         let layout = &m.layout;
-        let (nxp, c) = (layout.nxp, &m.c2dt2);
+        let (nxp, h, c) = (layout.nxp, layout.halo, &m.c2dt2);
         let a = adjoint;
-        // (u', p') = (w, u): λw = λu', λu = λp'
-        a.w.copy_from_slice(&a.state.u);
-        a.state.u.copy_from_slice(&a.state.u_prev);
+        let min_len = m.min_rows_per_task();
+        // (u', p') = (w, u): λw = λu', λu = λp' (buffers swapped, not copied)
+        std::mem::swap(&mut a.w, &mut a.state.u);
+        std::mem::swap(&mut a.state.u, &mut a.state.u_prev);
         if let Some(sponge) = &m.sponge {
             sponge.apply(layout, &mut a.w);
             sponge.apply(layout, &mut a.state.u);
@@ -634,16 +634,27 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         if layout.free_surface {
             adjoint_free_surface(layout, &mut a.w);
         }
-        // gradient: λw ⊙ ∂w/∂c ⊙ dc/dv
-        self.derivative_term(n, forward, &mut a.memory, &a.ones, &mut a.term);
-        for i in layout.computed_rows() {
-            for j in layout.halo..nxp - layout.halo {
-                let cell = i * nxp + j;
-                if let Some((index, dc_dv)) = self.chain_rule(cell) {
-                    gradient[index] += (a.w[cell] * a.term[cell]).as_f64() * dc_dv;
+        // q = c ⊙ λw on computed cells; λp = −λw there (w = p elsewhere)
+        let rows = layout.computed_rows();
+        let lw = &a.w;
+        a.q.par_chunks_mut(nxp).zip(a.state.u_prev.par_chunks_mut(nxp)).with_min_len(min_len).enumerate().for_each(
+            |(i, (q, lp))| {
+                let w_row = &lw[i * nxp..(i + 1) * nxp];
+                if rows.contains(&i) {
+                    let c_row = &c[i * nxp..(i + 1) * nxp];
+                    for j in 0..nxp {
+                        let inside = j >= h && j < nxp - h;
+                        q[j] = if inside { c_row[j] * w_row[j] } else { T::zero() };
+                        lp[j] = if inside { -w_row[j] } else { w_row[j] };
+                    }
+                } else {
+                    q.fill(T::zero());
+                    lp.copy_from_slice(w_row);
                 }
-            }
-        }
+            },
+        );
+        // model derivative: CPML and source parts
+        self.add_boundary_and_source_terms(n, forward, &mut a.memory, &a.w, &mut a.image);
         // CPML corrections and memory updates
         if let Some(cpml) = &m.cpml {
             let strip = cpml.strip();
@@ -672,40 +683,61 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                 );
             }
         }
-        // interior: w = 2u − p + c L u on computed cells, w = p elsewhere
-        let rows = layout.computed_rows();
-        let computed =
-            |cell: usize| rows.contains(&(cell / nxp)) && (layout.halo..nxp - layout.halo).contains(&(cell % nxp));
-        for cell in 0..layout.len() {
-            let lw = a.w[cell];
-            if computed(cell) {
-                a.q[cell] = c[cell] * lw;
-                a.state.u[cell] += lw + lw;
-                a.state.u_prev[cell] = -lw;
-            } else {
-                a.q[cell] = T::zero();
-                a.state.u_prev[cell] = lw;
+        // interior: λu += 2λw + Lᵀq on computed rows (and Lᵀq on the halo
+        // rows above a free surface); image += λw ⊙ L u
+        let first_row = if layout.free_surface { layout.pz - h } else { rows.start };
+        let (q, u, lw) = (&a.q, &forward.u, &a.w);
+        a.state.u.par_chunks_mut(nxp).zip(a.image.par_chunks_mut(nxp)).with_min_len(min_len).enumerate().for_each(
+            |(i, (lu, image))| {
+                if i >= first_row && i < rows.end {
+                    adjoint_row(layout, &m.stencil, i, q, u, lw, lu, image);
+                }
+            },
+        );
+    }
+
+    fn finish_gradient(&self, adjoint: &mut AcousticAdjoint<T>, gradient: &mut [f64]) {
+        for (cell, value) in adjoint.image.iter_mut().enumerate() {
+            if let Some((index, dc_dv)) = self.chain_rule(cell) {
+                gradient[index] += value.as_f64() * dc_dv;
             }
+            *value = T::zero();
         }
-        laplacian_transpose_add(layout, &m.stencil, &a.q, &mut a.state.u);
     }
 
     /// Allocates its scratch on every call: a verification tool, not a
     /// production path.
     fn step_linearized(&self, n: usize, forward: &AcousticState<T>, tangent: &mut AcousticState<T>, dm: &[f64]) {
         let layout = &self.model.layout;
+        let nxp = layout.nxp;
+        // δc per padded cell, then δw += δc ⊙ ∂w/∂c
+        let mut dc = vec![T::zero(); layout.len()];
+        for (cell, value) in dc.iter_mut().enumerate() {
+            if let Some((index, dc_dv)) = self.chain_rule(cell) {
+                *value = T::of(dc_dv * dm[index]);
+            }
+        }
         let mut term = vec![T::zero(); layout.len()];
         let mut memory = self.model.empty_state();
-        let ones = vec![T::one(); layout.nxp];
-        self.derivative_term(n, forward, &mut memory, &ones, &mut term);
+        self.add_boundary_and_source_terms(n, forward, &mut memory, &dc, &mut term);
+        // interior part: δc ⊙ L u (adjoint_row with zero q gives image += λw ⊙ L u)
+        let zeros = vec![T::zero(); layout.len()];
+        let mut scratch = vec![T::zero(); nxp];
+        for i in layout.computed_rows() {
+            adjoint_row(
+                layout,
+                &self.model.stencil,
+                i,
+                &zeros,
+                &forward.u,
+                &dc,
+                &mut scratch,
+                &mut term[i * nxp..(i + 1) * nxp],
+            );
+        }
         self.step_with(tangent, |w| {
-            for i in layout.computed_rows() {
-                for j in layout.halo..layout.nxp - layout.halo {
-                    let cell = i * layout.nxp + j;
-                    if let Some((index, dc_dv)) = self.chain_rule(cell) {
-                        w[cell] += T::of(dc_dv * dm[index]) * term[cell];
-                    }
-                }
+            for (w, t) in w.iter_mut().zip(&term) {
+                *w += *t;
             }
         });
     }
