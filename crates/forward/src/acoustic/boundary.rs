@@ -245,42 +245,30 @@ impl<T: Real> Cpml<T> {
     /// hold the adjoints of the updated variables on entry and of the old
     /// ones on return; `lu` (the row of the adjoint of `u`) is accumulated.
     pub fn adjoint_x_row(&self, layout: &Layout, lw: &[T], c_row: &[T], lpsi: &mut [T], lzeta: &mut [T], lu: &mut [T]) {
-        let (h, s) = (layout.halo, self.strip);
+        let s = self.strip;
         for (side, start) in self.x_strip_cols(layout).into_iter().enumerate() {
             let range = side * s..(side + 1) * s;
-            let (a, b) = (&self.ax[range.clone()], &self.bx[range.clone()]);
-            let (lpsi, lzeta) = (&mut lpsi[range.clone()], &mut lzeta[range]);
-            for l in h..s - h {
-                let j = start + l;
-                // w[j] += c (D¹ψ' + ζ')
-                let q = c_row[j] * lw[j];
-                let total_zeta = lzeta[l] + q;
-                // ζ' = bζ + a (D²u + D¹ψ')
-                let t = a[l] * total_zeta;
-                lzeta[l] = b[l] * total_zeta;
-                lu[j] += self.w2x[0] * t;
-                for k in 1..=h {
-                    lpsi[l + k] += self.w1x[k] * (q + t);
-                    lpsi[l - k] -= self.w1x[k] * (q + t);
-                    lu[j + k] += self.w2x[k] * t;
-                    lu[j - k] += self.w2x[k] * t;
-                }
-            }
-            // ψ' = bψ + a D¹u, after every use of ψ' above has been accumulated
-            for l in h..s - h {
-                let j = start + l;
-                let v = a[l] * lpsi[l];
-                lpsi[l] *= b[l];
-                for k in 1..=h {
-                    lu[j + k] += self.w1x[k] * v;
-                    lu[j - k] -= self.w1x[k] * v;
-                }
-            }
+            let cols = start..start + s;
+            let co = StripCoefficients {
+                a: &self.ax[range.clone()],
+                b: &self.bx[range.clone()],
+                w1: &self.w1x,
+                w2: &self.w2x,
+            };
+            with_halo!(layout.halo, H => adjoint_strip::<T, H>(
+                &co,
+                &lw[cols.clone()],
+                &c_row[cols.clone()],
+                &mut lpsi[range.clone()],
+                &mut lzeta[range.clone()],
+                &mut lu[cols.clone()],
+            ));
         }
     }
 
     /// Adjoint of the z-layer operations of z strip `group`: `lw` and `lu`
-    /// are whole padded arrays, `lpsi` and `lzeta` the group's strip arrays.
+    /// are whole padded arrays, `lpsi` and `lzeta` the group's strip arrays;
+    /// `scratch` holds two rows. Row-slice operations, so they vectorise.
     pub fn adjoint_z_group(
         &self,
         layout: &Layout,
@@ -290,24 +278,34 @@ impl<T: Real> Cpml<T> {
         lpsi: &mut [T],
         lzeta: &mut [T],
         lu: &mut [T],
+        scratch: &mut [T],
     ) {
         let (h, s, nxp) = (layout.halo, self.strip, layout.nxp);
         let first = self.z_strip_rows[group];
+        let cols = h..nxp - h;
+        let (t_row, qt_row) = scratch.split_at_mut(nxp);
+        let row = |r: usize| r * nxp + h..(r + 1) * nxp - h;
         for r in h..s - h {
             let i = first + r;
             let (a, b) = (self.az[group * s + r], self.bz[group * s + r]);
-            for j in h..nxp - h {
-                let q = c[i * nxp + j] * lw[i * nxp + j];
-                let total_zeta = lzeta[r * nxp + j] + q;
-                let t = a * total_zeta;
-                lzeta[r * nxp + j] = b * total_zeta;
-                lu[i * nxp + j] += self.w2z[0] * t;
-                for k in 1..=h {
-                    lpsi[(r + k) * nxp + j] += self.w1z[k] * (q + t);
-                    lpsi[(r - k) * nxp + j] -= self.w1z[k] * (q + t);
-                    lu[(i + k) * nxp + j] += self.w2z[k] * t;
-                    lu[(i - k) * nxp + j] += self.w2z[k] * t;
-                }
+            // w += c (D¹ψ' + ζ');  ζ' = bζ + a (D²u + D¹ψ')
+            let (t, qt) = (&mut t_row[cols.clone()], &mut qt_row[cols.clone()]);
+            let zeta = &mut lzeta[row(r)];
+            for ((((t, qt), z), &c), &w) in
+                t.iter_mut().zip(qt.iter_mut()).zip(zeta.iter_mut()).zip(&c[row(i)]).zip(&lw[row(i)])
+            {
+                let q = c * w;
+                let total = *z + q;
+                *t = a * total;
+                *z = b * total;
+                *qt = q + *t;
+            }
+            axpy(&mut lu[row(i)], self.w2z[0], t);
+            for k in 1..=h {
+                axpy(&mut lpsi[row(r + k)], self.w1z[k], qt);
+                axpy(&mut lpsi[row(r - k)], -self.w1z[k], qt);
+                axpy(&mut lu[row(i + k)], self.w2z[k], t);
+                axpy(&mut lu[row(i - k)], self.w2z[k], t);
             }
         }
         for r in h..s - h {
@@ -317,15 +315,23 @@ impl<T: Real> Cpml<T> {
             if a == T::zero() {
                 continue;
             }
-            for j in h..nxp - h {
-                let v = a * lpsi[r * nxp + j];
-                lpsi[r * nxp + j] *= b;
-                for k in 1..=h {
-                    lu[(i + k) * nxp + j] += self.w1z[k] * v;
-                    lu[(i - k) * nxp + j] -= self.w1z[k] * v;
-                }
+            let v = &mut t_row[cols.clone()];
+            for (v, p) in v.iter_mut().zip(lpsi[row(r)].iter_mut()) {
+                *v = a * *p;
+                *p *= b;
+            }
+            for k in 1..=h {
+                axpy(&mut lu[row(i + k)], self.w1z[k], v);
+                axpy(&mut lu[row(i - k)], -self.w1z[k], v);
             }
         }
+    }
+}
+
+/// `y += a x`.
+fn axpy<T: Real>(y: &mut [T], a: T, x: &[T]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y += a * x;
     }
 }
 
@@ -455,6 +461,65 @@ fn correct_strip<T: Real, const H: usize>(
         let z = b[q] * zeta[q] + a[q] * (d2u + dpsi);
         zeta[q] = z;
         out[q] += c[q] * (dpsi + z);
+    }
+}
+
+/// Longest x strip (`width + 3·halo`) the adjoint handles with stack scratch.
+pub const MAX_STRIP: usize = 256;
+
+/// Adjoint of [`psi_strip`] and [`correct_strip`] on one strip, in gather
+/// form (every output reads its neighbours) so that it vectorises: with
+/// `q = c λw`, `tz = λζ' + q`, `t = a tz` on the compute columns,
+/// `λζ = b tz`, `λu += D²ᵀ t + D¹ᵀ(a λψ'')` and `λψ' += D¹ᵀ (q + t)`, where
+/// `λψ''` is `λψ'` after that update, and finally `λψ = b λψ''`.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn adjoint_strip<T: Real, const H: usize>(
+    co: &StripCoefficients<'_, T>,
+    lw: &[T],
+    c: &[T],
+    lpsi: &mut [T],
+    lzeta: &mut [T],
+    lu: &mut [T],
+) {
+    let s = lpsi.len();
+    let n = s - 2 * H;
+    // scratch indexed from −H: t and q + t on the compute columns, zero elsewhere
+    let mut t_buffer = [T::zero(); MAX_STRIP + 2 * 8];
+    let mut qt_buffer = [T::zero(); MAX_STRIP + 2 * 8];
+    let (t, qt) = (&mut t_buffer[..s + 2 * H], &mut qt_buffer[..s + 2 * H]);
+    let w1: [T; H] = std::array::from_fn(|k| co.w1[k + 1]);
+    let w2: [T; H] = std::array::from_fn(|k| co.w2[k + 1]);
+    for l in H..H + n {
+        let q = c[l] * lw[l];
+        let total = lzeta[l] + q;
+        let tt = co.a[l] * total;
+        lzeta[l] = co.b[l] * total;
+        t[l + H] = tt;
+        qt[l + H] = q + tt;
+    }
+    // λu += D²ᵀ t, λψ' += D¹ᵀ (q + t), over every strip column
+    for m in 0..s {
+        let mut du = co.w2[0] * t[m + H];
+        let mut dpsi = T::zero();
+        for k in 0..H {
+            du += w2[k] * (t[m + H - k - 1] + t[m + H + k + 1]);
+            dpsi += w1[k] * (qt[m + H - k - 1] - qt[m + H + k + 1]);
+        }
+        lu[m] += du;
+        lpsi[m] += dpsi;
+    }
+    // ψ' = bψ + a D¹u
+    let v = t;
+    for l in H..H + n {
+        v[l + H] = co.a[l] * lpsi[l];
+        lpsi[l] *= co.b[l];
+    }
+    for m in 0..s {
+        let mut du = T::zero();
+        for k in 0..H {
+            du += w1[k] * (v[m + H - k - 1] - v[m + H + k + 1]);
+        }
+        lu[m] += du;
     }
 }
 

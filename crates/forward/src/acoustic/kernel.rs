@@ -293,3 +293,23 @@ fn adjoint_computed_row<T: Real, const H: usize>(
         image[j] += w * lap_u;
     }
 }
+
+/// First pass of the adjoint interior update on one computed row: with
+/// `λw` the adjoint of `w = 2u − p + c L u` (`w = p` on halo columns),
+/// `q = c ⊙ λw` and `λp = −λw` on the computed columns, `q = 0` and
+/// `λp = λw` on the `halo` columns at each end.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+pub fn adjoint_prepare_row<T: Real>(halo: usize, lw: &[T], c: &[T], q: &mut [T], lp: &mut [T]) {
+    let nxp = lw.len();
+    for j in (0..halo).chain(nxp - halo..nxp) {
+        lp[j] = lw[j];
+        q[j] = T::zero();
+    }
+    let inner = halo..nxp - halo;
+    for (((q, lp), &c), &w) in
+        q[inner.clone()].iter_mut().zip(&mut lp[inner.clone()]).zip(&c[inner.clone()]).zip(&lw[inner])
+    {
+        *q = c * w;
+        *lp = -w;
+    }
+}

@@ -24,7 +24,7 @@ use crate::propagator::{AdjointPropagator, Parallelism, Propagator};
 use crate::real::Real;
 use crate::stability;
 use boundary::{Cpml, Sponge, adjoint_free_surface, apply_free_surface};
-use kernel::{StencilWeights, adjoint_row, interior_rows};
+use kernel::{StencilWeights, adjoint_prepare_row, adjoint_row, interior_rows};
 pub use layout::Layout;
 use pdeinv_grid::{Grid, PointWeights, central_first_derivative, central_second_derivative};
 use rayon::prelude::*;
@@ -162,8 +162,11 @@ impl<T: Real> AcousticModel<T> {
             )));
         }
         let width = config.boundary.width();
-        if width < 1 {
-            return Err(ForwardError::Invalid("the absorbing layer width must be at least 1 cell".into()));
+        let widest = boundary::MAX_STRIP - 3 * halo;
+        if width < 1 || width > widest {
+            return Err(ForwardError::Invalid(format!(
+                "the absorbing layer width must be from 1 to {widest} cells at space order {order}, not {width}"
+            )));
         }
         let (_, v_max) = velocity_range(vp)?;
         let limit = stability::stable_dt(grid, order, v_max);
@@ -423,6 +426,8 @@ pub struct AcousticAdjoint<T> {
     image: Vec<T>,
     /// Updated CPML variables recomputed from the forward state.
     memory: AcousticState<T>,
+    /// Two rows of scratch.
+    rows: Vec<T>,
 }
 
 impl<'a, T: Real> AcousticShot<'a, T> {
@@ -601,6 +606,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             q: vec![T::zero(); n],
             image: vec![T::zero(); n],
             memory: self.model.empty_state(),
+            rows: vec![T::zero(); 2 * self.model.layout.nxp],
         }
     }
 
@@ -640,38 +646,44 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         a.q.par_chunks_mut(nxp).zip(a.state.u_prev.par_chunks_mut(nxp)).with_min_len(min_len).enumerate().for_each(
             |(i, (q, lp))| {
                 let w_row = &lw[i * nxp..(i + 1) * nxp];
-                if rows.contains(&i) {
-                    let c_row = &c[i * nxp..(i + 1) * nxp];
-                    for j in 0..nxp {
-                        let inside = j >= h && j < nxp - h;
-                        q[j] = if inside { c_row[j] * w_row[j] } else { T::zero() };
-                        lp[j] = if inside { -w_row[j] } else { w_row[j] };
-                    }
-                } else {
-                    q.fill(T::zero());
+                if !rows.contains(&i) {
                     lp.copy_from_slice(w_row);
+                    q.fill(T::zero());
+                } else {
+                    adjoint_prepare_row(h, w_row, &c[i * nxp..(i + 1) * nxp], q, lp);
                 }
             },
         );
-        // model derivative: CPML and source parts
-        self.add_boundary_and_source_terms(n, forward, &mut a.memory, &a.w, &mut a.image);
-        // CPML corrections and memory updates
+        // source part of the model derivative
+        self.source.inject_scaled(&[self.wavelet[n]], &a.w, &mut a.image);
+        // z layers (sequential: their rows couple): model derivative, then adjoint
         if let Some(cpml) = &m.cpml {
             let strip = cpml.strip();
-            for i in layout.computed_rows() {
-                let row = i * 2 * strip..(i + 1) * 2 * strip;
-                let cells = i * nxp..(i + 1) * nxp;
-                cpml.adjoint_x_row(
-                    layout,
-                    &a.w[cells.clone()],
-                    &c[cells.clone()],
-                    &mut a.state.psi_x[row.clone()],
-                    &mut a.state.zeta_x[row],
-                    &mut a.state.u[cells],
-                );
-            }
-            for group in 0..cpml.z_strip_rows().len() {
+            let memory = &mut a.memory;
+            memory.psi_z.copy_from_slice(&forward.psi_z);
+            memory.zeta_z.copy_from_slice(&forward.zeta_z);
+            for (group, &first) in cpml.z_strip_rows().iter().enumerate() {
                 let block = group * strip * nxp..(group + 1) * strip * nxp;
+                for (r, psi_row) in memory.psi_z[block.clone()].chunks_exact_mut(nxp).enumerate() {
+                    cpml.psi_z_row(layout, group, r, &forward.u, psi_row);
+                }
+                let psi_group = &memory.psi_z[block.clone()];
+                for (r, zeta_row) in memory.zeta_z[block.clone()].chunks_exact_mut(nxp).enumerate() {
+                    let i = first + r;
+                    if rows.contains(&i) {
+                        let cells = i * nxp..(i + 1) * nxp;
+                        cpml.correct_z_row(
+                            layout,
+                            group,
+                            r,
+                            &forward.u,
+                            psi_group,
+                            zeta_row,
+                            &a.w[cells.clone()],
+                            &mut a.image[cells],
+                        );
+                    }
+                }
                 cpml.adjoint_z_group(
                     layout,
                     group,
@@ -680,20 +692,55 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                     &mut a.state.psi_z[block.clone()],
                     &mut a.state.zeta_z[block],
                     &mut a.state.u,
+                    &mut a.rows,
                 );
             }
         }
-        // interior: λu += 2λw + Lᵀq on computed rows (and Lᵀq on the halo
-        // rows above a free surface); image += λw ⊙ L u
+        // per row, in parallel: x layers (model derivative, then adjoint),
+        // then the interior: λu += 2λw + Lᵀq (Lᵀq alone on the halo rows
+        // above a free surface) and image += λw ⊙ L u
         let first_row = if layout.free_surface { layout.pz - h } else { rows.start };
         let (q, u, lw) = (&a.q, &forward.u, &a.w);
-        a.state.u.par_chunks_mut(nxp).zip(a.image.par_chunks_mut(nxp)).with_min_len(min_len).enumerate().for_each(
-            |(i, (lu, image))| {
-                if i >= first_row && i < rows.end {
-                    adjoint_row(layout, &m.stencil, i, q, u, lw, lu, image);
-                }
-            },
-        );
+        let interior = |i: usize, lu: &mut [T], image: &mut [T]| {
+            if i >= first_row && i < rows.end {
+                adjoint_row(layout, &m.stencil, i, q, u, lw, lu, image);
+            }
+        };
+        match &m.cpml {
+            None => a
+                .state
+                .u
+                .par_chunks_mut(nxp)
+                .zip(a.image.par_chunks_mut(nxp))
+                .with_min_len(min_len)
+                .enumerate()
+                .for_each(|(i, (lu, image))| interior(i, lu, image)),
+            Some(cpml) => {
+                let width = 2 * cpml.strip();
+                let x_memory = a.memory.psi_x.par_chunks_mut(width).zip(a.memory.zeta_x.par_chunks_mut(width));
+                let x_adjoint = a.state.psi_x.par_chunks_mut(width).zip(a.state.zeta_x.par_chunks_mut(width));
+                a.state
+                    .u
+                    .par_chunks_mut(nxp)
+                    .zip(a.image.par_chunks_mut(nxp))
+                    .zip(x_memory)
+                    .zip(x_adjoint)
+                    .with_min_len(min_len)
+                    .enumerate()
+                    .for_each(|(i, (((lu, image), (psi, zeta)), (lpsi, lzeta)))| {
+                        if rows.contains(&i) {
+                            let cells = i * nxp..(i + 1) * nxp;
+                            let (urow, w_row, c_row) = (&u[cells.clone()], &lw[cells.clone()], &c[cells]);
+                            psi.copy_from_slice(&forward.psi_x[i * width..(i + 1) * width]);
+                            zeta.copy_from_slice(&forward.zeta_x[i * width..(i + 1) * width]);
+                            cpml.psi_x_row(layout, urow, psi);
+                            cpml.correct_x_row(layout, urow, psi, zeta, w_row, image);
+                            cpml.adjoint_x_row(layout, w_row, c_row, lpsi, lzeta, lu);
+                        }
+                        interior(i, lu, image);
+                    });
+            }
+        }
     }
 
     fn finish_gradient(&self, adjoint: &mut AcousticAdjoint<T>, gradient: &mut [f64]) {
