@@ -36,6 +36,20 @@ pub fn run(args: Args, out: Output) -> Result<()> {
     for w in &setup.warnings {
         eprintln!("warning: {w}");
     }
+    if out.verbose {
+        let c = &setup.config;
+        eprintln!(
+            "forward: grid {:?} at {:?} m, order {}, dt = {:.6e} s (stability limit {:.6e} s), nt = {}, {} shot(s), {:?}",
+            c.grid.shape(),
+            c.grid.spacing(),
+            c.space_order,
+            c.dt,
+            pdeinv_forward::stability::stable_dt(&c.grid, c.space_order, v_max),
+            c.nt,
+            setup.shots.len(),
+            c.boundary
+        );
+    }
     let traces = match scenario.precision {
         Precision::F32 => simulate::<f32>(&setup, &vp, out)?,
         Precision::F64 => simulate::<f64>(&setup, &vp, out)?,

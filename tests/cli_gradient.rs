@@ -1,0 +1,113 @@
+//! End-to-end tests of `pdeinv misfit` and `pdeinv gradient`: output format,
+//! the gradient file (layout v1), the `--check` tables, and bad input.
+
+mod common;
+
+use common::*;
+use tempfile::TempDir;
+
+/// Data from the tiny scenario's true model and its starting model.
+fn data_and_start(dir: &TempDir, scenario_text: &str) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let scenario = write(dir, "s.toml", scenario_text);
+    let data = dir.path().join("d.h5");
+    let start = dir.path().join("m0.h5");
+    expect_success(&["forward", s(&scenario), "--out", s(&data), "--quiet"]);
+    expect_success(&["model", "build", s(&scenario), "--which", "initial", "-o", s(&start), "--quiet"]);
+    (scenario, data, start)
+}
+
+/// The value of the last line `misfit = <value>`.
+fn misfit_line(stdout: &str) -> f64 {
+    let last = stdout.lines().last().expect("some output");
+    let value = last.strip_prefix("misfit = ").unwrap_or_else(|| panic!("last line is not `misfit = ...`: {last}"));
+    // 17 significant digits: d.dddddddddddddddde±x
+    let mantissa = value.split('e').next().unwrap();
+    assert_eq!(mantissa.trim_start_matches('-').chars().filter(char::is_ascii_digit).count(), 17, "{value}");
+    value.parse().unwrap()
+}
+
+#[test]
+fn misfit_and_gradient_agree_and_write_layout_v1() {
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, data, start) = data_and_start(
+        &dir,
+        &SCENARIO.replace("[solver]", "[checkpointing]\nstrategy = { binomial = { snapshots = 4 } }\n\n[solver]"),
+    );
+    let misfit = misfit_line(&expect_success(&["misfit", s(&scenario), "--model", s(&start), "--data", s(&data)]));
+    assert!(misfit > 0.0);
+    let gradient = dir.path().join("g.h5");
+    let stdout =
+        expect_success(&["gradient", s(&scenario), "--model", s(&start), "--data", s(&data), "--out", s(&gradient)]);
+    assert_eq!(misfit_line(&stdout).to_bits(), misfit.to_bits(), "misfit and gradient report the same misfit");
+    assert!(stdout.contains("binomial:4"), "{stdout}");
+    let file = hdf5::File::open(&gradient).unwrap();
+    assert_eq!(file.attr("pdeinv_format").unwrap().read_scalar::<i64>().unwrap(), 1);
+    let g = file.dataset("gradient").unwrap();
+    assert_eq!(g.shape(), vec![30, 40]);
+    assert_eq!(g.attr("misfit").unwrap().read_scalar::<f64>().unwrap().to_bits(), misfit.to_bits());
+    let values = g.read_raw::<f64>().unwrap();
+    assert!(values.iter().all(|v| v.is_finite()) && values.iter().any(|&v| v != 0.0));
+    // the true model fits its own data exactly
+    let truth = dir.path().join("true.h5");
+    expect_success(&["model", "build", s(&scenario), "--which", "true", "-o", s(&truth), "--quiet"]);
+    assert_eq!(misfit_line(&expect_success(&["misfit", s(&scenario), "--model", s(&truth), "--data", s(&data)])), 0.0);
+}
+
+#[test]
+fn gradient_check_prints_passing_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, data, start) =
+        data_and_start(&dir, &SCENARIO.replace("space_order = 4", "space_order = 4\nprecision = \"f64\""));
+    let gradient = dir.path().join("g.h5");
+    let stdout = expect_success(&[
+        "gradient",
+        s(&scenario),
+        "--model",
+        s(&start),
+        "--data",
+        s(&data),
+        "--out",
+        s(&gradient),
+        "--check",
+    ]);
+    assert!(stdout.contains("dot-product test") && stdout.contains("Taylor test"), "{stdout}");
+    assert_eq!(stdout.matches("PASS").count(), 2, "{stdout}");
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+}
+
+#[test]
+fn gradient_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, data, start) = data_and_start(&dir, SCENARIO);
+    let out = dir.path().join("g.h5");
+    // a model of another shape
+    let other = scenario_with(&dir, "other.toml", "shape = [30, 40]", "shape = [31, 40]");
+    let other_model = dir.path().join("other.h5");
+    expect_success(&["model", "build", s(&other), "-o", s(&other_model), "--quiet"]);
+    expect_user_error(
+        &["gradient", s(&scenario), "--model", s(&other_model), "--data", s(&data), "--out", s(&out)],
+        "shape",
+    );
+    // data recorded for another acquisition
+    let fewer = scenario_with(&dir, "fewer.toml", "count = 14", "count = 9");
+    expect_user_error(&["misfit", s(&fewer), "--model", s(&start), "--data", s(&data)], "receivers");
+    // a data file that is a model file
+    expect_user_error(&["misfit", s(&scenario), "--model", s(&start), "--data", s(&start)], "`data` file");
+    // an unknown checkpointing strategy
+    let strategy = write(
+        &dir,
+        "strategy.toml",
+        &SCENARIO.replace("[solver]", "[checkpointing]\nstrategy = \"everything\"\n\n[solver]"),
+    );
+    expect_user_error(
+        &["gradient", s(&strategy), "--model", s(&start), "--data", s(&data), "--out", s(&out)],
+        "checkpointing.strategy",
+    );
+    let zero = write(
+        &dir,
+        "zero.toml",
+        &SCENARIO.replace("[solver]", "[checkpointing]\nstrategy = { binomial = { snapshots = 0 } }\n\n[solver]"),
+    );
+    expect_user_error(&["gradient", s(&zero), "--model", s(&start), "--data", s(&data), "--out", s(&out)], "snapshots");
+    assert!(!out.exists());
+}
