@@ -509,3 +509,45 @@ fn smoothing_keeps_a_constant_model_constant() {
     assert_eq!((m.shape, m.spacing, m.units.as_str()), (vec![12, 15], vec![10.0, 10.0], "m/s"));
     assert!(m.values.iter().all(|v| (v - 1800.0).abs() < 1e-9), "{:?}", m.values);
 }
+
+#[test]
+fn wavelet_from_a_text_file_matches_the_ricker_run() {
+    // the Ricker wavelet written as text, one sample per line, gives the same data
+    let dir = tempfile::tempdir().unwrap();
+    let ricker = write(&dir, "ricker.toml", SCENARIO);
+    let verbose = pdeinv(&["forward", s(&ricker), "--out", s(&dir.path().join("r.h5")), "-v"]);
+    let stderr = String::from_utf8_lossy(&verbose.stderr);
+    let dt: f64 = stderr.split("dt = ").nth(1).and_then(|t| t.split(' ').next()).and_then(|t| t.parse().ok()).expect("-v prints dt");
+    let samples: Vec<String> = pdeinv_forward::wavelet::ricker(10.0, dt, 50, None).iter().map(|v| format!("{v:e}")).collect();
+    write(&dir, "w.txt", &samples.join("\n"));
+    let from_file = scenario_with(
+        &dir,
+        "file.toml",
+        "wavelet = { ricker = { peak_frequency = 10.0 } }",
+        &format!("wavelet = {{ file = {{ path = \"w.txt\", dt = {dt:e}, peak_frequency = 10.0 }} }}"),
+    );
+    let file_data = dir.path().join("f.h5");
+    expect_success(&["forward", s(&from_file), "--out", s(&file_data), "--quiet"]);
+    let a = pdeinv_io::h5::read_data(&dir.path().join("r.h5")).unwrap();
+    let b = pdeinv_io::h5::read_data(&file_data).unwrap();
+    let peak = a.shots[0].traces.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let diff = a.shots[0].traces.iter().zip(&b.shots[0].traces).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    assert!(peak > 0.0 && diff <= 1e-6 * peak, "difference {diff} vs peak {peak}");
+    // a wavelet file with a bad value names the file and the value
+    write(&dir, "bad.txt", "0.0\n1.5\nabc\n");
+    let bad = scenario_with(&dir, "bad.toml", "wavelet = { ricker = { peak_frequency = 10.0 } }", "wavelet = { file = { path = \"bad.txt\", dt = 0.001 } }");
+    expect_user_error(&["forward", s(&bad), "--out", s(&dir.path().join("x.h5"))], "`abc` is not a number");
+}
+
+#[test]
+fn coarse_grids_warn_about_dispersion() {
+    let dir = tempfile::tempdir().unwrap();
+    let coarse = scenario_with(&dir, "coarse.toml", "peak_frequency = 10.0", "peak_frequency = 60.0");
+    let output = pdeinv(&["forward", s(&coarse), "--out", s(&dir.path().join("d.h5"))]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.lines().any(|l| l.starts_with("warning: ") && l.contains("points per shortest wavelength")), "{stderr}");
+    let fine = write(&dir, "fine.toml", SCENARIO);
+    let output = pdeinv(&["forward", s(&fine), "--out", s(&dir.path().join("e.h5"))]);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("warning:"));
+}
