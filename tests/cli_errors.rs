@@ -44,11 +44,6 @@ fn segy_bytes(traces: &[Vec<f32>], interval_us: u16, format_code: u16) -> Vec<u8
     out
 }
 
-fn assert_png(path: &Path) {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(bytes.len() > 1000 && bytes.starts_with(&PNG_SIGNATURE), "{} is not a PNG", path.display());
-}
-
 // ---------------------------------------------------------------- scenarios
 
 #[test]
@@ -517,8 +512,14 @@ fn wavelet_from_a_text_file_matches_the_ricker_run() {
     let ricker = write(&dir, "ricker.toml", SCENARIO);
     let verbose = pdeinv(&["forward", s(&ricker), "--out", s(&dir.path().join("r.h5")), "-v"]);
     let stderr = String::from_utf8_lossy(&verbose.stderr);
-    let dt: f64 = stderr.split("dt = ").nth(1).and_then(|t| t.split(' ').next()).and_then(|t| t.parse().ok()).expect("-v prints dt");
-    let samples: Vec<String> = pdeinv_forward::wavelet::ricker(10.0, dt, 50, None).iter().map(|v| format!("{v:e}")).collect();
+    let dt: f64 = stderr
+        .split("dt = ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|t| t.parse().ok())
+        .expect("-v prints dt");
+    let samples: Vec<String> =
+        pdeinv_forward::wavelet::ricker(10.0, dt, 50, None).iter().map(|v| format!("{v:e}")).collect();
     write(&dir, "w.txt", &samples.join("\n"));
     let from_file = scenario_with(
         &dir,
@@ -535,7 +536,12 @@ fn wavelet_from_a_text_file_matches_the_ricker_run() {
     assert!(peak > 0.0 && diff <= 1e-6 * peak, "difference {diff} vs peak {peak}");
     // a wavelet file with a bad value names the file and the value
     write(&dir, "bad.txt", "0.0\n1.5\nabc\n");
-    let bad = scenario_with(&dir, "bad.toml", "wavelet = { ricker = { peak_frequency = 10.0 } }", "wavelet = { file = { path = \"bad.txt\", dt = 0.001 } }");
+    let bad = scenario_with(
+        &dir,
+        "bad.toml",
+        "wavelet = { ricker = { peak_frequency = 10.0 } }",
+        "wavelet = { file = { path = \"bad.txt\", dt = 0.001 } }",
+    );
     expect_user_error(&["forward", s(&bad), "--out", s(&dir.path().join("x.h5"))], "`abc` is not a number");
 }
 
@@ -546,7 +552,10 @@ fn coarse_grids_warn_about_dispersion() {
     let output = pdeinv(&["forward", s(&coarse), "--out", s(&dir.path().join("d.h5"))]);
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.lines().any(|l| l.starts_with("warning: ") && l.contains("points per shortest wavelength")), "{stderr}");
+    assert!(
+        stderr.lines().any(|l| l.starts_with("warning: ") && l.contains("points per shortest wavelength")),
+        "{stderr}"
+    );
     let fine = write(&dir, "fine.toml", SCENARIO);
     let output = pdeinv(&["forward", s(&fine), "--out", s(&dir.path().join("e.h5"))]);
     assert!(!String::from_utf8_lossy(&output.stderr).contains("warning:"));

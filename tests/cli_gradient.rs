@@ -111,3 +111,35 @@ fn gradient_bad_input() {
     expect_user_error(&["gradient", s(&zero), "--model", s(&start), "--data", s(&data), "--out", s(&out)], "snapshots");
     assert!(!out.exists());
 }
+
+#[test]
+fn checkpoint_bench_table_csv_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(&dir, "s.toml", SCENARIO);
+    let (csv, png) = (dir.path().join("t.csv"), dir.path().join("m.png"));
+    let stdout = expect_success(&[
+        "checkpoint-bench",
+        s(&scenario),
+        "--strategies",
+        "store-all,periodic:7,binomial:3",
+        "--csv",
+        s(&csv),
+        "--plot",
+        s(&png),
+    ]);
+    assert!(stdout.contains("binomial:3"), "{stdout}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "strategy,snapshots,peak_bytes,recomputed_steps,seconds,max_rel_grad_diff");
+    assert_eq!(lines.len(), 4);
+    let fields: Vec<Vec<&str>> = lines[1..].iter().map(|l| l.split(',').collect()).collect();
+    // every strategy gives the store-all gradient bitwise; memory falls, recomputation rises
+    assert!(fields.iter().all(|f| f[5].parse::<f64>().unwrap() == 0.0), "{text}");
+    let bytes: Vec<u64> = fields.iter().map(|f| f[2].parse().unwrap()).collect();
+    let recomputed: Vec<u64> = fields.iter().map(|f| f[3].parse().unwrap()).collect();
+    assert!(bytes[0] > bytes[1] && bytes[1] > bytes[2], "{text}");
+    assert!(recomputed[0] == 0 && recomputed[2] > recomputed[1], "{text}");
+    assert_png(&png);
+    expect_user_error(&["checkpoint-bench", s(&scenario), "--strategies", "binomial:x"], "binomial:x");
+    expect_user_error(&["checkpoint-bench", s(&scenario), "--strategies", "two-level:2:3"], "not available yet");
+}

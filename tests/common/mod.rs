@@ -85,3 +85,9 @@ pub fn scenario_with(dir: &TempDir, name: &str, from: &str, to: &str) -> PathBuf
     assert!(SCENARIO.contains(from), "{from:?} is not in the test scenario");
     write(dir, name, &SCENARIO.replace(from, to))
 }
+
+/// Assert that `path` holds a PNG image of some substance.
+pub fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(bytes.len() > 1000 && bytes.starts_with(&PNG_SIGNATURE), "{} is not a PNG", path.display());
+}

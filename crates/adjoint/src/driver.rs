@@ -57,6 +57,9 @@ pub struct GradientRun {
     pub forward_steps: usize,
     /// Forward steps beyond the first sweep.
     pub recomputed_steps: usize,
+    /// `(seconds since the start, bytes held by checkpoints)` after every
+    /// change of the checkpoint memory.
+    pub memory_timeline: Vec<(f64, usize)>,
 }
 
 /// Compute the misfit and its gradient by running `schedule`.
@@ -104,6 +107,8 @@ pub fn gradient<P: AdjointPropagator>(
     let mut adjoint = p.initial_adjoint();
     let mut gradient = vec![0.0; p.parameters()];
     let mut started = false;
+    let clock = std::time::Instant::now();
+    let mut memory_timeline = vec![(0.0, 0)];
     let observe_new = |step: usize, state: &P::State, r: &mut [P::Real], misfit: &mut f64, observed: &mut [bool]| {
         if !observed[step] {
             observed[step] = true;
@@ -149,6 +154,7 @@ pub fn gradient<P: AdjointPropagator>(
                         *empty = Some(current.clone());
                         held += state_bytes;
                         peak = peak.max(held);
+                        memory_timeline.push((clock.elapsed().as_secs_f64(), held));
                     }
                 }
             }
@@ -162,6 +168,7 @@ pub fn gradient<P: AdjointPropagator>(
             Action::Free { slot } => {
                 if slots.get_mut(slot).and_then(Option::take).is_some() {
                     held -= state_bytes;
+                    memory_timeline.push((clock.elapsed().as_secs_f64(), held));
                 }
             }
             Action::Reverse { step } => {
@@ -187,6 +194,7 @@ pub fn gradient<P: AdjointPropagator>(
         peak_checkpoint_bytes: peak,
         forward_steps,
         recomputed_steps: forward_steps.saturating_sub(steps.saturating_sub(1)),
+        memory_timeline,
     })
 }
 

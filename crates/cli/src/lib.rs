@@ -34,6 +34,8 @@ enum Command {
     Misfit(commands::gradient::MisfitArgs),
     /// Gradient of the misfit by the exact discrete adjoint.
     Gradient(commands::gradient::GradientArgs),
+    /// One gradient per checkpointing strategy: memory against recomputation.
+    CheckpointBench(commands::checkpoint::Args),
     /// Import, build or smooth velocity models.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
@@ -137,6 +139,7 @@ fn run() -> ExitCode {
         Command::Forward(args) => commands::forward::run(args, out),
         Command::Misfit(args) => commands::gradient::run_misfit(args, out),
         Command::Gradient(args) => commands::gradient::run_gradient(args, out),
+        Command::CheckpointBench(args) => commands::checkpoint::run(args, out),
         Command::Model(cmd) => commands::model::run(cmd, out),
         Command::Plot(args) => commands::plot::run(args, out),
         Command::Bench(cmd) => commands::bench::run(cmd, out),

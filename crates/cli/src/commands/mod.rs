@@ -1,6 +1,7 @@
 //! One module per subcommand: argument struct (clap) and `run`.
 
 pub mod bench;
+pub mod checkpoint;
 pub mod forward;
 pub mod gradient;
 pub mod model;
