@@ -143,3 +143,30 @@ fn checkpoint_bench_table_csv_and_plot() {
     expect_user_error(&["checkpoint-bench", s(&scenario), "--strategies", "binomial:x"], "binomial:x");
     expect_user_error(&["checkpoint-bench", s(&scenario), "--strategies", "two-level:2:3"], "not available yet");
 }
+
+#[test]
+fn gradient_is_bitwise_the_same_for_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, data, start) = data_and_start(&dir, SCENARIO);
+    let read = |threads: &str| {
+        let out = dir.path().join(format!("g{threads}.h5"));
+        expect_success(&[
+            "--threads",
+            threads,
+            "gradient",
+            s(&scenario),
+            "--model",
+            s(&start),
+            "--data",
+            s(&data),
+            "--out",
+            s(&out),
+        ]);
+        hdf5::File::open(&out).unwrap().dataset("gradient").unwrap().read_raw::<f64>().unwrap()
+    };
+    let (one, two, three) = (read("1"), read("2"), read("3"));
+    assert!(one.iter().any(|&v| v != 0.0));
+    for other in [&two, &three] {
+        assert!(one.iter().zip(other).all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+}
