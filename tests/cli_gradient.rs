@@ -170,3 +170,35 @@ fn gradient_is_bitwise_the_same_for_any_thread_count() {
         assert!(one.iter().zip(other).all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 }
+
+#[test]
+fn a_memory_budget_picks_a_strategy_that_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_budget = |budget: &str| {
+        SCENARIO.replace("[solver]", &format!("[checkpointing]\nstrategy = {{ memory = \"{budget}\" }}\n\n[solver]"))
+    };
+    let (scenario, data, start) = data_and_start(&dir, &with_budget("1GiB"));
+    let out = dir.path().join("g.h5");
+    // plenty of memory: nothing is recomputed
+    let stdout =
+        expect_success(&["gradient", s(&scenario), "--model", s(&start), "--data", s(&data), "--out", s(&out)]);
+    assert!(stdout.contains(" 0 recomputed steps"), "{stdout}");
+    // room for a few states only: a binomial schedule within the budget
+    let tight = write(&dir, "tight.toml", &with_budget("200KB"));
+    let stdout = expect_success(&["gradient", s(&tight), "--model", s(&start), "--data", s(&data), "--out", s(&out)]);
+    let plan = stdout.lines().find(|l| l.starts_with("checkpointing plan")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(plan.contains("binomial:"), "{plan}");
+    let bytes: usize = plan.split("(").nth(1).and_then(|t| t.split(' ').next()).and_then(|t| t.parse().ok()).unwrap();
+    assert!(bytes <= 200_000, "{plan}");
+    // too little for one state, and a size that is not one
+    let none = write(&dir, "none.toml", &with_budget("1KB"));
+    expect_user_error(
+        &["gradient", s(&none), "--model", s(&start), "--data", s(&data), "--out", s(&out)],
+        "holds no checkpoint",
+    );
+    let bad = write(&dir, "bad.toml", &with_budget("lots"));
+    expect_user_error(
+        &["gradient", s(&bad), "--model", s(&start), "--data", s(&data), "--out", s(&out)],
+        "is not a size",
+    );
+}

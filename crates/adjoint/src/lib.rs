@@ -13,4 +13,4 @@ pub mod verify;
 
 pub use driver::{DriverError, GradientRun, Residuals, gradient, misfit};
 pub use schedule::{Action, Schedule};
-pub use strategy::Strategy;
+pub use strategy::{CostModel, Plan, Strategy, parse_bytes, plan_for_budget};

@@ -38,3 +38,127 @@ impl Strategy {
         }
     }
 }
+
+/// Cost model of a gradient run on this machine: seconds per forward step
+/// and seconds per byte copied into a fresh checkpoint (first touch of new
+/// memory dominates: measured about 2 ns/byte here, see the issue notes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CostModel {
+    /// Seconds of one forward step.
+    pub step_seconds: f64,
+    /// Seconds per byte stored in a checkpoint.
+    pub store_seconds_per_byte: f64,
+}
+
+impl CostModel {
+    /// The model for a state of `cells` grid cells: forward steps at about
+    /// 1.5e9 cells per second, stores at 2e-9 s per byte.
+    pub fn for_cells(cells: usize) -> Self {
+        CostModel { step_seconds: cells as f64 / 1.5e9, store_seconds_per_byte: 2e-9 }
+    }
+}
+
+/// A strategy chosen for a memory budget, with its predicted cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plan {
+    /// The chosen strategy.
+    pub strategy: Strategy,
+    /// Predicted peak checkpoint memory (bytes).
+    pub memory_bytes: usize,
+    /// Predicted forward steps beyond the first sweep.
+    pub recomputed_steps: usize,
+    /// Predicted seconds spent in forward steps and checkpoint stores.
+    pub seconds: f64,
+}
+
+/// The fastest of store-all, periodic and binomial whose checkpoints fit in
+/// `budget_bytes`, for `steps` steps of states of `state_bytes` each; `None`
+/// when not even one checkpoint fits.
+pub fn plan_for_budget(steps: usize, state_bytes: usize, budget_bytes: usize, cost: CostModel) -> Option<Plan> {
+    let slots = budget_bytes / state_bytes.max(1);
+    if slots == 0 {
+        return None;
+    }
+    // store-all first: on a tie it is the simplest
+    let mut candidates = Vec::new();
+    if slots >= steps {
+        candidates.push(Strategy::StoreAll);
+    }
+    candidates.push(Strategy::Binomial { snapshots: slots.min(steps.max(1)) });
+    // periodic with the smallest period whose checkpoints and segment buffer fit
+    if let Some(every) = (1..=steps.max(1)).find(|&e| Strategy::Periodic { every: e }.schedule(steps).slots <= slots) {
+        candidates.push(Strategy::Periodic { every });
+    }
+    candidates
+        .into_iter()
+        .map(|strategy| {
+            let schedule = strategy.schedule(steps);
+            let stores = schedule.actions.iter().filter(|a| matches!(a, crate::schedule::Action::Store { .. })).count();
+            Plan {
+                strategy,
+                memory_bytes: schedule.peak_slots() * state_bytes,
+                recomputed_steps: schedule.recomputed_steps(),
+                seconds: schedule.forward_steps() as f64 * cost.step_seconds
+                    + (stores * state_bytes) as f64 * cost.store_seconds_per_byte,
+            }
+        })
+        .filter(|p| p.memory_bytes <= budget_bytes)
+        .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
+}
+
+/// Parse a memory size: `2GiB`, `512MiB`, `1.5GB`, `100MB`, `64KiB`, `1000B`
+/// or a plain number of bytes.
+pub fn parse_bytes(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024f64.powi(4),
+        _ => return None,
+    };
+    let bytes = value * scale;
+    (bytes.is_finite() && bytes >= 1.0).then_some(bytes as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_bytes("2GiB"), Some(2 << 30));
+        assert_eq!(parse_bytes("1.5GB"), Some(1_500_000_000));
+        assert_eq!(parse_bytes("100 MB"), Some(100_000_000));
+        assert_eq!(parse_bytes("4096"), Some(4096));
+        assert_eq!(parse_bytes("lots"), None);
+        assert_eq!(parse_bytes("2 parsecs"), None);
+    }
+
+    #[test]
+    fn the_plan_fits_the_budget_and_prefers_less_work() {
+        let cost = CostModel { step_seconds: 1e-3, store_seconds_per_byte: 0.0 };
+        // everything fits: store-all recomputes nothing
+        let plan = plan_for_budget(100, 1000, 1_000_000, cost).unwrap();
+        assert_eq!(plan.strategy, Strategy::StoreAll);
+        assert_eq!(plan.recomputed_steps, 0);
+        // ten states fit: binomial with ten slots beats periodic
+        let plan = plan_for_budget(1000, 1000, 10_000, cost).unwrap();
+        assert_eq!(plan.strategy, Strategy::Binomial { snapshots: 10 });
+        assert!(plan.memory_bytes <= 10_000);
+        assert_eq!(plan.recomputed_steps, crate::schedule::optimal_forward_steps(1000, 10) - 999);
+        // when stores are expensive, fewer of them win even if all fit
+        let costly = CostModel { step_seconds: 1e-6, store_seconds_per_byte: 1e-3 };
+        let plan = plan_for_budget(100, 1000, 1_000_000, costly).unwrap();
+        assert_ne!(plan.strategy, Strategy::StoreAll);
+        assert!(plan_for_budget(100, 1000, 999, cost).is_none());
+    }
+}

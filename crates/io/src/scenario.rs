@@ -685,48 +685,67 @@ boundary = { sponge = { width = 30 } }
     }
 }
 
+/// `[checkpointing] strategy`: a named strategy, or a memory budget for
+/// which the fastest fitting strategy is chosen at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointSpec {
+    /// A strategy named in the scenario.
+    Fixed(pdeinv_adjoint::Strategy),
+    /// `{ memory = "2GiB" }`: at most this many bytes of checkpoints.
+    Budget(usize),
+}
+
 impl Scenario {
     /// The checkpointing strategy of `[checkpointing] strategy` (store-all
     /// when the table is absent).
-    pub fn checkpoint_strategy(&self) -> Result<pdeinv_adjoint::Strategy, IoError> {
+    pub fn checkpoint_strategy(&self) -> Result<CheckpointSpec, IoError> {
         use pdeinv_adjoint::Strategy;
         let fail = |message: String| IoError::Scenario { path: self.path.clone(), message };
-        let Some(table) = &self.checkpointing else { return Ok(Strategy::StoreAll) };
+        let Some(table) = &self.checkpointing else { return Ok(CheckpointSpec::Fixed(Strategy::StoreAll)) };
         for key in table.keys() {
             if key != "strategy" {
                 return Err(fail(format!("unknown key `checkpointing.{key}`; the table takes `strategy`")));
             }
         }
-        let valid = "use \"store-all\", { periodic = { every = N } } or { binomial = { snapshots = S } }";
+        let valid = "use \"store-all\", { periodic = { every = N } }, { binomial = { snapshots = S } } or { memory = \"2GiB\" }";
         let positive = |value: Option<&toml::Value>, key: &str| -> Result<usize, IoError> {
             match value.and_then(toml::Value::as_integer) {
                 Some(v) if v >= 1 => Ok(v as usize),
                 _ => Err(fail(format!("checkpointing.strategy.{key} must be a positive integer"))),
             }
         };
-        match table.get("strategy") {
-            None => Ok(Strategy::StoreAll),
-            Some(toml::Value::String(name)) if name == "store-all" => Ok(Strategy::StoreAll),
+        let fixed = match table.get("strategy") {
+            None => Strategy::StoreAll,
+            Some(toml::Value::String(name)) if name == "store-all" => Strategy::StoreAll,
             Some(toml::Value::String(name)) if name == "boundary-saving" => {
-                Err(fail("checkpointing.strategy = \"boundary-saving\" is not available yet; ".to_string() + valid))
+                return Err(fail(
+                    "checkpointing.strategy = \"boundary-saving\" is not available yet; ".to_string() + valid,
+                ));
+            }
+            Some(toml::Value::Table(t)) if t.len() == 1 && t.contains_key("memory") => {
+                let text = t.get("memory").and_then(toml::Value::as_str).unwrap_or_default();
+                return pdeinv_adjoint::parse_bytes(text).map(CheckpointSpec::Budget).ok_or_else(|| {
+                    fail(format!("checkpointing.strategy.memory = {:?} is not a size; give one like \"2GiB\", \"512MiB\" or \"1.5GB\"", t.get("memory").map(|v| v.to_string()).unwrap_or_default()))
+                });
             }
             Some(toml::Value::Table(t)) if t.len() == 1 => {
                 let (kind, value) = t.iter().next().ok_or_else(|| fail(valid.into()))?;
                 let inner = value.as_table();
                 match kind.as_str() {
-                    "periodic" => Ok(Strategy::Periodic {
-                        every: positive(inner.and_then(|t| t.get("every")), "periodic.every")?,
-                    }),
-                    "binomial" => Ok(Strategy::Binomial {
-                        snapshots: positive(inner.and_then(|t| t.get("snapshots")), "binomial.snapshots")?,
-                    }),
-                    "two-level" | "memory" => {
-                        Err(fail(format!("checkpointing.strategy `{kind}` is not available yet; {valid}")))
+                    "periodic" => {
+                        Strategy::Periodic { every: positive(inner.and_then(|t| t.get("every")), "periodic.every")? }
                     }
-                    other => Err(fail(format!("checkpointing.strategy `{other}` is not known; {valid}"))),
+                    "binomial" => Strategy::Binomial {
+                        snapshots: positive(inner.and_then(|t| t.get("snapshots")), "binomial.snapshots")?,
+                    },
+                    "two-level" => {
+                        return Err(fail(format!("checkpointing.strategy `two-level` is not available yet; {valid}")));
+                    }
+                    other => return Err(fail(format!("checkpointing.strategy `{other}` is not known; {valid}"))),
                 }
             }
-            Some(other) => Err(fail(format!("checkpointing.strategy = {other} is not valid; {valid}"))),
-        }
+            Some(other) => return Err(fail(format!("checkpointing.strategy = {other} is not valid; {valid}"))),
+        };
+        Ok(CheckpointSpec::Fixed(fixed))
     }
 }

@@ -7,11 +7,11 @@ use crate::UserError;
 use crate::commands::forward::parallelism_for;
 use anyhow::{Context, Result};
 use pdeinv_adjoint::verify::{dot_product_test, taylor_slopes, taylor_test};
-use pdeinv_adjoint::{Residuals, Strategy, gradient, misfit};
+use pdeinv_adjoint::{CostModel, Residuals, Strategy, gradient, misfit, plan_for_budget};
 use pdeinv_forward::acoustic::{AcousticModel, AcousticShot};
 use pdeinv_forward::{Parallelism, Propagator, Real};
 use pdeinv_io::h5::{self, DataFile, GradientFile};
-use pdeinv_io::scenario::{Precision, Scenario};
+use pdeinv_io::scenario::{CheckpointSpec, Precision, Scenario};
 use pdeinv_io::setup::{self, AcousticSetup};
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -132,6 +132,21 @@ fn total_gradient<T: Real>(problem: &Problem, vp: &[f64], strategy: Strategy) ->
     Ok(total)
 }
 
+/// Bytes of one forward state of the problem's first shot.
+fn state_bytes(problem: &Problem) -> Result<usize> {
+    let first = &problem.setup.shots[0];
+    Ok(match problem.precision {
+        Precision::F32 => {
+            let model = AcousticModel::<f32>::new(problem.setup.config.clone(), &problem.vp)?;
+            model.shot(&first.source, &problem.setup.wavelet, &first.receivers)?.state_bytes()
+        }
+        Precision::F64 => {
+            let model = AcousticModel::<f64>::new(problem.setup.config.clone(), &problem.vp)?;
+            model.shot(&first.source, &problem.setup.wavelet, &first.receivers)?.state_bytes()
+        }
+    })
+}
+
 /// Run `misfit`.
 pub fn run_misfit(args: MisfitArgs, _out: Output) -> Result<()> {
     let problem = load(&args.scenario, &args.model, &args.data)?;
@@ -146,8 +161,31 @@ pub fn run_misfit(args: MisfitArgs, _out: Output) -> Result<()> {
 /// Run `gradient`.
 pub fn run_gradient(args: GradientArgs, out: Output) -> Result<()> {
     let scenario = Scenario::load(&args.scenario)?;
-    let strategy = scenario.checkpoint_strategy()?;
     let problem = load(&args.scenario, &args.model, &args.data)?;
+    let strategy = match scenario.checkpoint_strategy()? {
+        CheckpointSpec::Fixed(strategy) => strategy,
+        CheckpointSpec::Budget(budget) => {
+            let state_bytes = state_bytes(&problem)?;
+            let cells = state_bytes / if problem.precision == Precision::F32 { 4 } else { 8 };
+            let steps = problem.setup.config.nt - 1;
+            let plan = plan_for_budget(steps, state_bytes, budget, CostModel::for_cells(cells / 2)).ok_or_else(|| {
+                UserError(format!(
+                    "{}: checkpointing.strategy.memory = {budget} bytes holds no checkpoint; one state takes {state_bytes} bytes",
+                    args.scenario.display()
+                ))
+            })?;
+            if !out.quiet {
+                println!(
+                    "checkpointing plan for {budget} bytes: {} ({} bytes of checkpoints per shot, {} recomputed steps, about {:.1} s of forward work per shot)",
+                    plan.strategy.label(),
+                    plan.memory_bytes,
+                    plan.recomputed_steps,
+                    plan.seconds
+                );
+            }
+            plan.strategy
+        }
+    };
     let (misfit_value, values, peak) = match problem.precision {
         Precision::F32 => total_gradient::<f32>(&problem, &problem.vp, strategy)?,
         Precision::F64 => total_gradient::<f64>(&problem, &problem.vp, strategy)?,
