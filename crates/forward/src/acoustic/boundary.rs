@@ -244,9 +244,24 @@ impl<T: Real> Cpml<T> {
     /// adjoint of `w` on the row, `c_row` the coefficients; `lpsi`, `lzeta`
     /// hold the adjoints of the updated variables on entry and of the old
     /// ones on return; `lu` (the row of the adjoint of `u`) is accumulated.
-    pub fn adjoint_x_row(&self, layout: &Layout, lw: &[T], c_row: &[T], lpsi: &mut [T], lzeta: &mut [T], lu: &mut [T]) {
+    ///
+    /// `scratch` holds [`Cpml::adjoint_scratch_len`] values that are zero on
+    /// first use; the adjoint writes only the middle of it, so the padding
+    /// stays zero and it never needs clearing.
+    pub fn adjoint_x_row(
+        &self,
+        layout: &Layout,
+        lw: &[T],
+        c_row: &[T],
+        lpsi: &mut [T],
+        lzeta: &mut [T],
+        lu: &mut [T],
+        scratch: &mut [T],
+    ) {
         let s = self.strip;
+        let part = s + 2 * layout.halo;
         for (side, start) in self.x_strip_cols(layout).into_iter().enumerate() {
+            let (t, qt) = scratch[2 * side * part..2 * (side + 1) * part].split_at_mut(part);
             let range = side * s..(side + 1) * s;
             let cols = start..start + s;
             let co = StripCoefficients {
@@ -262,8 +277,15 @@ impl<T: Real> Cpml<T> {
                 &mut lpsi[range.clone()],
                 &mut lzeta[range.clone()],
                 &mut lu[cols.clone()],
+                t,
+                qt,
             ));
         }
+    }
+
+    /// Scratch values per row that [`Cpml::adjoint_x_row`] needs.
+    pub fn adjoint_scratch_len(&self, layout: &Layout) -> usize {
+        4 * (self.strip + 2 * layout.halo)
     }
 
     /// Adjoint of the z-layer operations of z strip `group`: `lw` and `lu`
@@ -464,9 +486,6 @@ fn correct_strip<T: Real, const H: usize>(
     }
 }
 
-/// Longest x strip (`width + 3·halo`) the adjoint handles with stack scratch.
-pub const MAX_STRIP: usize = 256;
-
 /// Adjoint of [`psi_strip`] and [`correct_strip`] on one strip, in gather
 /// form (every output reads its neighbours) so that it vectorises: with
 /// `q = c λw`, `tz = λζ' + q`, `t = a tz` on the compute columns,
@@ -480,13 +499,14 @@ fn adjoint_strip<T: Real, const H: usize>(
     lpsi: &mut [T],
     lzeta: &mut [T],
     lu: &mut [T],
+    t: &mut [T],
+    qt: &mut [T],
 ) {
     let s = lpsi.len();
     let n = s - 2 * H;
-    // scratch indexed from −H: t and q + t on the compute columns, zero elsewhere
-    let mut t_buffer = [T::zero(); MAX_STRIP + 2 * 8];
-    let mut qt_buffer = [T::zero(); MAX_STRIP + 2 * 8];
-    let (t, qt) = (&mut t_buffer[..s + 2 * H], &mut qt_buffer[..s + 2 * H]);
+    // scratch indexed from −H: t and q + t on the compute columns; zero
+    // elsewhere (never written there)
+    let (t, qt) = (&mut t[..s + 2 * H], &mut qt[..s + 2 * H]);
     let w1: [T; H] = std::array::from_fn(|k| co.w1[k + 1]);
     let w2: [T; H] = std::array::from_fn(|k| co.w2[k + 1]);
     for l in H..H + n {

@@ -294,6 +294,128 @@ fn adjoint_computed_row<T: Real, const H: usize>(
     }
 }
 
+/// [`adjoint_row`] on the padded rows `first..first + k` held in `lu` and
+/// `image` (`k` whole rows); pairs of computed rows share their vertical
+/// loads. Rows that are neither computed nor in `extra_rows` (the halo rows
+/// above a free surface) are left alone.
+pub fn adjoint_rows<T: Real>(
+    layout: &Layout,
+    weights: &StencilWeights<T>,
+    first: usize,
+    extra_rows: std::ops::Range<usize>,
+    q: &[T],
+    u: &[T],
+    lw: &[T],
+    lu: &mut [T],
+    image: &mut [T],
+) {
+    let nxp = layout.nxp;
+    let computed = layout.computed_rows();
+    let count = lu.len() / nxp;
+    let mut r = 0;
+    while r < count {
+        let i = first + r;
+        if layout.has_z && r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
+            macro_rules! dispatch {
+                ($($h:literal)*) => {
+                    match layout.halo {
+                        $($h => {
+                            let wz: [T; $h] = std::array::from_fn(|k| weights.z[k]);
+                            let wx: [T; $h] = std::array::from_fn(|k| weights.x[k]);
+                            adjoint_pair::<T, $h>(q, u, i, nxp, weights.center, &wz, &wx, lw, &mut lu[r * nxp..(r + 2) * nxp], &mut image[r * nxp..(r + 2) * nxp])
+                        })*
+                        h => unreachable!("space order {} is rejected when the model is built", 2 * h),
+                    }
+                };
+            }
+            dispatch!(1 2 3 4 5 6 7 8);
+            r += 2;
+        } else {
+            if computed.contains(&i) || extra_rows.contains(&i) {
+                adjoint_row(
+                    layout,
+                    weights,
+                    i,
+                    q,
+                    u,
+                    lw,
+                    &mut lu[r * nxp..(r + 1) * nxp],
+                    &mut image[r * nxp..(r + 1) * nxp],
+                );
+            }
+            r += 1;
+        }
+    }
+}
+
+/// Rows `first .. first + H` of `f`, from the first computed column, `n` long.
+fn rows_from<T, const H: usize>(f: &[T], first: usize, nxp: usize, n: usize) -> [&[T]; H] {
+    std::array::from_fn(|k| &f[(first + k) * nxp + H..][..n])
+}
+
+/// `n` values of a padded row from column `H + d`.
+fn shifted_by<T, const H: usize>(row: &[T], d: isize, n: usize) -> &[T] {
+    &row[(H as isize + d) as usize..][..n]
+}
+
+/// [`adjoint_computed_row`] for rows `i` and `i + 1` at once (2D): the
+/// `2H + 2` rows of `q` and of `u` are loaded once per column for both.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn adjoint_pair<T: Real, const H: usize>(
+    q: &[T],
+    u: &[T],
+    i: usize,
+    nxp: usize,
+    center: T,
+    wz: &[T; H],
+    wx: &[T; H],
+    lw: &[T],
+    lu: &mut [T],
+    image: &mut [T],
+) {
+    let n = nxp - 2 * H;
+    // field rows i−H ..= i−1 (above) and i+2 ..= i+1+H (below), and the two centre rows
+    let (q_above, q_below) = (rows_from::<T, H>(q, i - H, nxp, n), rows_from::<T, H>(q, i + 2, nxp, n));
+    let (u_above, u_below) = (rows_from::<T, H>(u, i - H, nxp, n), rows_from::<T, H>(u, i + 2, nxp, n));
+    let (q0, q1) = (&q[i * nxp..(i + 1) * nxp], &q[(i + 1) * nxp..(i + 2) * nxp]);
+    let (u0, u1) = (&u[i * nxp..(i + 1) * nxp], &u[(i + 1) * nxp..(i + 2) * nxp]);
+    let shifted = |row, d| shifted_by::<T, H>(row, d, n);
+    let q0l: [&[T]; H] = std::array::from_fn(|k| shifted(q0, -(k as isize) - 1));
+    let q0r: [&[T]; H] = std::array::from_fn(|k| shifted(q0, k as isize + 1));
+    let q1l: [&[T]; H] = std::array::from_fn(|k| shifted(q1, -(k as isize) - 1));
+    let q1r: [&[T]; H] = std::array::from_fn(|k| shifted(q1, k as isize + 1));
+    let u0l: [&[T]; H] = std::array::from_fn(|k| shifted(u0, -(k as isize) - 1));
+    let u0r: [&[T]; H] = std::array::from_fn(|k| shifted(u0, k as isize + 1));
+    let u1l: [&[T]; H] = std::array::from_fn(|k| shifted(u1, -(k as isize) - 1));
+    let u1r: [&[T]; H] = std::array::from_fn(|k| shifted(u1, k as isize + 1));
+    let (qm0, qm1, um0, um1) = (shifted(q0, 0), shifted(q1, 0), shifted(u0, 0), shifted(u1, 0));
+    let (lw0, lw1) = (&lw[i * nxp + H..][..n], &lw[(i + 1) * nxp + H..][..n]);
+    let (lu0, lu1) = lu.split_at_mut(nxp);
+    let (lu0, lu1) = (&mut lu0[H..H + n], &mut lu1[H..H + n]);
+    let (im0, im1) = image.split_at_mut(nxp);
+    let (im0, im1) = (&mut im0[H..H + n], &mut im1[H..H + n]);
+    for j in 0..n {
+        let (a0, a1, b0, b1) = (qm0[j], qm1[j], um0[j], um1[j]);
+        let (mut lq0, mut lq1, mut lu_0, mut lu_1) = (center * a0, center * a1, center * b0, center * b1);
+        for k in 0..H {
+            // distance k+1 from row i: rows i−1−k, i+1+k; from row i+1: rows i−k, i+2+k
+            let (qu0, qd0) = (q_above[H - 1 - k][j], if k == 0 { a1 } else { q_below[k - 1][j] });
+            let (qu1, qd1) = (if k == 0 { a0 } else { q_above[H - k][j] }, q_below[k][j]);
+            let (uu0, ud0) = (u_above[H - 1 - k][j], if k == 0 { b1 } else { u_below[k - 1][j] });
+            let (uu1, ud1) = (if k == 0 { b0 } else { u_above[H - k][j] }, u_below[k][j]);
+            lq0 += wz[k] * (qu0 + qd0) + wx[k] * (q0l[k][j] + q0r[k][j]);
+            lq1 += wz[k] * (qu1 + qd1) + wx[k] * (q1l[k][j] + q1r[k][j]);
+            lu_0 += wz[k] * (uu0 + ud0) + wx[k] * (u0l[k][j] + u0r[k][j]);
+            lu_1 += wz[k] * (uu1 + ud1) + wx[k] * (u1l[k][j] + u1r[k][j]);
+        }
+        let (w0, w1) = (lw0[j], lw1[j]);
+        lu0[j] += w0 + w0 + lq0;
+        lu1[j] += w1 + w1 + lq1;
+        im0[j] += w0 * lu_0;
+        im1[j] += w1 * lu_1;
+    }
+}
+
 /// First pass of the adjoint interior update on one computed row: with
 /// `λw` the adjoint of `w = 2u − p + c L u` (`w = p` on halo columns),
 /// `q = c ⊙ λw` and `λp = −λw` on the computed columns, `q = 0` and

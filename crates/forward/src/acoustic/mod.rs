@@ -24,7 +24,7 @@ use crate::propagator::{AdjointPropagator, Parallelism, Propagator};
 use crate::real::Real;
 use crate::stability;
 use boundary::{Cpml, Sponge, adjoint_free_surface, apply_free_surface};
-use kernel::{StencilWeights, adjoint_prepare_row, adjoint_row, interior_rows};
+use kernel::{StencilWeights, adjoint_prepare_row, adjoint_row, adjoint_rows, interior_rows};
 pub use layout::Layout;
 use pdeinv_grid::{Grid, PointWeights, central_first_derivative, central_second_derivative};
 use rayon::prelude::*;
@@ -162,11 +162,8 @@ impl<T: Real> AcousticModel<T> {
             )));
         }
         let width = config.boundary.width();
-        let widest = boundary::MAX_STRIP - 3 * halo;
-        if width < 1 || width > widest {
-            return Err(ForwardError::Invalid(format!(
-                "the absorbing layer width must be from 1 to {widest} cells at space order {order}, not {width}"
-            )));
+        if width < 1 {
+            return Err(ForwardError::Invalid("the absorbing layer width must be at least 1 cell".into()));
         }
         let (_, v_max) = velocity_range(vp)?;
         let limit = stability::stable_dt(grid, order, v_max);
@@ -428,6 +425,8 @@ pub struct AcousticAdjoint<T> {
     memory: AcousticState<T>,
     /// Two rows of scratch.
     rows: Vec<T>,
+    /// Per-row scratch of the x-layer adjoint (zero outside what it writes).
+    strip_scratch: Vec<T>,
 }
 
 impl<'a, T: Real> AcousticShot<'a, T> {
@@ -607,6 +606,11 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             image: vec![T::zero(); n],
             memory: self.model.empty_state(),
             rows: vec![T::zero(); 2 * self.model.layout.nxp],
+            strip_scratch: vec![
+                T::zero();
+                self.model.cpml.as_ref().map_or(0, |c| c.adjoint_scratch_len(&self.model.layout))
+                    * self.model.layout.nzp
+            ],
         }
     }
 
@@ -699,45 +703,70 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         // per row, in parallel: x layers (model derivative, then adjoint),
         // then the interior: λu += 2λw + Lᵀq (Lᵀq alone on the halo rows
         // above a free surface) and image += λw ⊙ L u
-        let first_row = if layout.free_surface { layout.pz - h } else { rows.start };
+        let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
         let (q, u, lw) = (&a.q, &forward.u, &a.w);
-        let interior = |i: usize, lu: &mut [T], image: &mut [T]| {
-            if i >= first_row && i < rows.end {
-                adjoint_row(layout, &m.stencil, i, q, u, lw, lu, image);
-            }
+        let block = ROW_BLOCK;
+        let interior = |first: usize, lu: &mut [T], image: &mut [T]| {
+            adjoint_rows(layout, &m.stencil, first, extra_rows.clone(), q, u, lw, lu, image);
         };
         match &m.cpml {
             None => a
                 .state
                 .u
-                .par_chunks_mut(nxp)
-                .zip(a.image.par_chunks_mut(nxp))
-                .with_min_len(min_len)
+                .par_chunks_mut(block * nxp)
+                .zip(a.image.par_chunks_mut(block * nxp))
+                .with_min_len(min_len.div_ceil(block))
                 .enumerate()
-                .for_each(|(i, (lu, image))| interior(i, lu, image)),
+                .for_each(|(b, (lu, image))| interior(b * block, lu, image)),
             Some(cpml) => {
                 let width = 2 * cpml.strip();
-                let x_memory = a.memory.psi_x.par_chunks_mut(width).zip(a.memory.zeta_x.par_chunks_mut(width));
-                let x_adjoint = a.state.psi_x.par_chunks_mut(width).zip(a.state.zeta_x.par_chunks_mut(width));
+                let scratch_len = cpml.adjoint_scratch_len(layout);
+                let x_memory =
+                    a.memory.psi_x.par_chunks_mut(block * width).zip(a.memory.zeta_x.par_chunks_mut(block * width));
+                let x_adjoint =
+                    a.state.psi_x.par_chunks_mut(block * width).zip(a.state.zeta_x.par_chunks_mut(block * width));
+                let scratch = a.strip_scratch.par_chunks_mut(block * scratch_len);
                 a.state
                     .u
-                    .par_chunks_mut(nxp)
-                    .zip(a.image.par_chunks_mut(nxp))
+                    .par_chunks_mut(block * nxp)
+                    .zip(a.image.par_chunks_mut(block * nxp))
                     .zip(x_memory)
                     .zip(x_adjoint)
-                    .with_min_len(min_len)
+                    .zip(scratch)
+                    .with_min_len(min_len.div_ceil(block))
                     .enumerate()
-                    .for_each(|(i, (((lu, image), (psi, zeta)), (lpsi, lzeta)))| {
-                        if rows.contains(&i) {
+                    .for_each(|(b, ((((lu, image), (psi, zeta)), (lpsi, lzeta)), scratch))| {
+                        let first = b * block;
+                        for r in 0..lu.len() / nxp {
+                            let i = first + r;
+                            if !rows.contains(&i) {
+                                continue;
+                            }
                             let cells = i * nxp..(i + 1) * nxp;
                             let (urow, w_row, c_row) = (&u[cells.clone()], &lw[cells.clone()], &c[cells]);
-                            psi.copy_from_slice(&forward.psi_x[i * width..(i + 1) * width]);
-                            zeta.copy_from_slice(&forward.zeta_x[i * width..(i + 1) * width]);
-                            cpml.psi_x_row(layout, urow, psi);
-                            cpml.correct_x_row(layout, urow, psi, zeta, w_row, image);
-                            cpml.adjoint_x_row(layout, w_row, c_row, lpsi, lzeta, lu);
+                            let (x, own) = (r * width..(r + 1) * width, r * nxp..(r + 1) * nxp);
+                            psi[x.clone()].copy_from_slice(&forward.psi_x[i * width..(i + 1) * width]);
+                            zeta[x.clone()].copy_from_slice(&forward.zeta_x[i * width..(i + 1) * width]);
+                            cpml.psi_x_row(layout, urow, &mut psi[x.clone()]);
+                            cpml.correct_x_row(
+                                layout,
+                                urow,
+                                &psi[x.clone()],
+                                &mut zeta[x.clone()],
+                                w_row,
+                                &mut image[own.clone()],
+                            );
+                            cpml.adjoint_x_row(
+                                layout,
+                                w_row,
+                                c_row,
+                                &mut lpsi[x.clone()],
+                                &mut lzeta[x],
+                                &mut lu[own],
+                                &mut scratch[r * scratch_len..(r + 1) * scratch_len],
+                            );
                         }
-                        interior(i, lu, image);
+                        interior(first, lu, image);
                     });
             }
         }
