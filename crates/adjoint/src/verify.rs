@@ -89,3 +89,17 @@ pub fn taylor_slopes(rows: &[TaylorRow]) -> Vec<(f64, f64)> {
         .map(|w| ((w[0].first_order / w[1].first_order).log2(), (w[0].second_order / w[1].second_order).log2()))
         .collect()
 }
+
+/// Deterministic pseudo-random numbers in [-1, 1) (xorshift64), for test
+/// directions that are the same on every run and every machine.
+pub fn pseudo_random(seed: u64, n: usize) -> Vec<f64> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        })
+        .collect()
+}

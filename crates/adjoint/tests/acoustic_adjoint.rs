@@ -3,25 +3,12 @@
 //! order, 1D and 2D, and a Taylor test of the gradient (second-order
 //! remainder with slope 2).
 
-use pdeinv_adjoint::verify::{dot_product_test, taylor_slopes, taylor_test};
+use pdeinv_adjoint::verify::{dot_product_test, pseudo_random, taylor_slopes, taylor_test};
 use pdeinv_adjoint::{Residuals, Schedule, gradient, misfit};
 use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, AcousticShot, Boundary};
 use pdeinv_forward::wavelet::ricker;
 use pdeinv_forward::{Parallelism, Propagator, record};
 use pdeinv_grid::{Grid, Interpolation, PointWeights, point_weights};
-
-/// Deterministic pseudo-random numbers in [-1, 1) (xorshift).
-fn random(seed: u64, n: usize) -> Vec<f64> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
-}
 
 /// A small problem: grid, boundary, order, free surface.
 struct Case {
@@ -74,8 +61,8 @@ impl Case {
         let (source, receivers) = self.acquisition();
         let wavelet = ricker(15.0, 1.0e-3, self.nt, None);
         let shot = model.shot(&source, &wavelet, &receivers).unwrap();
-        let dm = random(seed, self.grid.len());
-        let dd = random(seed + 1, self.nt * shot.channels());
+        let dm = pseudo_random(seed, self.grid.len());
+        let dd = pseudo_random(seed + 1, self.nt * shot.channels());
         let test = dot_product_test(&shot, &dm, &dd);
         assert!(test.forward.abs() > 1e-12, "degenerate test: {test:?}");
         test.relative_error()
@@ -159,7 +146,7 @@ fn taylor_test_has_second_order_remainder() {
     let run = inversion.with_shot(&m0, |shot| {
         gradient(shot, Residuals::Observed(&inversion.observed), &Schedule::store_all(case.nt - 1)).unwrap()
     });
-    let dm: Vec<f64> = random(5, m0.len()).iter().map(|r| 20.0 * r).collect();
+    let dm: Vec<f64> = pseudo_random(5, m0.len()).iter().map(|r| 20.0 * r).collect();
     let rows = taylor_test(
         |m| inversion.with_shot(m, |shot| misfit(shot, &inversion.observed)),
         &m0,

@@ -6,7 +6,7 @@ use crate::Output;
 use crate::UserError;
 use crate::commands::forward::parallelism_for;
 use anyhow::{Context, Result};
-use pdeinv_adjoint::verify::{dot_product_test, taylor_slopes, taylor_test};
+use pdeinv_adjoint::verify::{dot_product_test, pseudo_random, taylor_slopes, taylor_test};
 use pdeinv_adjoint::{CostModel, Residuals, Strategy, gradient, misfit, plan_for_budget};
 use pdeinv_forward::acoustic::{AcousticModel, AcousticShot};
 use pdeinv_forward::{Parallelism, Propagator, Real};
@@ -220,27 +220,14 @@ pub fn run_gradient(args: GradientArgs, out: Output) -> Result<()> {
     Ok(())
 }
 
-/// Deterministic pseudo-random numbers in [-1, 1).
-fn random(seed: u64, n: usize) -> Vec<f64> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        })
-        .collect()
-}
-
 /// Dot-product test (first shot) and Taylor test (all shots), in f64.
 fn check(problem: &Problem) -> Result<bool> {
     let n = problem.vp.len();
-    let dm: Vec<f64> = random(1, n).iter().zip(&problem.vp).map(|(r, v)| 0.01 * v * r).collect();
+    let dm: Vec<f64> = pseudo_random(1, n).iter().zip(&problem.vp).map(|(r, v)| 0.01 * v * r).collect();
     let first = &problem.setup.shots[0];
     let model = AcousticModel::<f64>::new(problem.setup.config.clone(), &problem.vp)?;
     let shot = model.shot(&first.source, &problem.setup.wavelet, &first.receivers)?;
-    let dd = random(2, shot.nt() * shot.channels());
+    let dd = pseudo_random(2, shot.nt() * shot.channels());
     let dot = dot_product_test(&shot, &dm, &dd);
     let dot_ok = dot.relative_error() <= 1e-12;
     println!("dot-product test (shot 0, f64)");
