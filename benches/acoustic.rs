@@ -2,7 +2,7 @@
 //! CPML and sponge) on a 1000 x 1000 grid: the same job as
 //! `pdeinv bench forward --shape 1000,1000 --order 8` and the Devito anchor.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_main};
 use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary};
 use pdeinv_forward::{AdjointPropagator, Parallelism, Propagator, Real};
 use pdeinv_grid::{Grid, Interpolation, point_weights};
@@ -59,5 +59,9 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(acoustic, benches);
+#[allow(missing_docs)]
+mod group {
+    criterion::criterion_group!(acoustic, super::benches);
+}
+use group::acoustic;
 criterion_main!(acoustic);

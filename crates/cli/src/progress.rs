@@ -37,12 +37,12 @@ impl Progress {
     pub fn step(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(bar) = &self.bar {
-            if done % 64 == 0 || done == self.total {
+            if done.is_multiple_of(64) || done == self.total {
                 bar.set_position(done);
             }
         } else if self.plain {
             let tenth = (self.total / 10).max(1);
-            if done % tenth == 0 || done == self.total {
+            if done.is_multiple_of(tenth) || done == self.total {
                 eprintln!(
                     "{}: {done}/{} steps ({:.0} %)",
                     self.label,

@@ -58,7 +58,7 @@ pub fn central_first_derivative(order: usize) -> Vec<f64> {
 }
 
 fn centred_stencil(order: usize) -> (usize, Vec<f64>) {
-    assert!(order >= 2 && order % 2 == 0, "stencil order must be even and at least 2, got {order}");
+    assert!(order >= 2 && order.is_multiple_of(2), "stencil order must be even and at least 2, got {order}");
     let half = order / 2;
     let x = (0..=2 * half).map(|i| i as f64 - half as f64).collect();
     (half, x)

@@ -15,10 +15,10 @@ pub fn temporary_path(target: &Path) -> PathBuf {
 /// then the temporary file is renamed over `target`. On failure the
 /// temporary file is removed and `target` is left as it was.
 pub fn write_atomically<T>(target: &Path, write: impl FnOnce(&Path) -> Result<T, IoError>) -> Result<T, IoError> {
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.is_dir() {
-            return Err(IoError::format(target, format!("the directory {} does not exist", dir.display())));
-        }
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(IoError::format(target, format!("the directory {} does not exist", dir.display())));
     }
     let temporary = temporary_path(target);
     match write(&temporary) {

@@ -128,10 +128,10 @@ pub fn open(path: &Path, expected_kind: Option<&str>) -> Result<(hdf5::File, Str
         .and_then(|a| a.read_scalar::<VarLenUnicode>())
         .map(|k| k.as_str().to_string())
         .map_err(|_| IoError::format(path, "missing root attribute `kind` (model, data, gradient or run)"))?;
-    if let Some(expected) = expected_kind {
-        if kind != expected {
-            return Err(IoError::format(path, format!("this is a `{kind}` file; a `{expected}` file is needed here")));
-        }
+    if let Some(expected) = expected_kind
+        && kind != expected
+    {
+        return Err(IoError::format(path, format!("this is a `{kind}` file; a `{expected}` file is needed here")));
     }
     Ok((file, kind))
 }

@@ -54,10 +54,10 @@ fn build_layers(layers: &Layers, grid: &Grid) -> Result<Vec<f64>, String> {
     if layers.interfaces.windows(2).any(|p| p[1] < p[0]) {
         return Err(format!("interfaces {:?} must be depths ordered from top to bottom", layers.interfaces));
     }
-    if let Some(f) = &layers.fault {
-        if !(f.dip > 0.0 && f.dip <= 90.0) {
-            return Err(format!("fault.dip = {} must be in (0, 90] degrees", f.dip));
-        }
+    if let Some(f) = &layers.fault
+        && !(f.dip > 0.0 && f.dip <= 90.0)
+    {
+        return Err(format!("fault.dip = {} must be in (0, 90] degrees", f.dip));
     }
     let slope = layers.dip.to_radians().tan();
     let mut values = Vec::with_capacity(grid.len());

@@ -389,12 +389,12 @@ impl Scenario {
         if raw.time.nt < 2 {
             return Err(fail(format!("time.nt = {} must be at least 2", raw.time.nt)));
         }
-        if let Some(dt) = raw.time.dt {
-            if !(dt.is_finite() && dt > 0.0) {
-                return Err(fail(format!(
-                    "time.dt = {dt} must be a positive number of seconds (or omit it to have it chosen)"
-                )));
-            }
+        if let Some(dt) = raw.time.dt
+            && !(dt.is_finite() && dt > 0.0)
+        {
+            return Err(fail(format!(
+                "time.dt = {dt} must be a positive number of seconds (or omit it to have it chosen)"
+            )));
         }
 
         let wavelet = match (&raw.source.wavelet.ricker, &raw.source.wavelet.file) {
@@ -416,7 +416,8 @@ impl Scenario {
             interpolation(raw.receivers.interpolation.as_deref(), "receivers.interpolation").map_err(&fail)?;
 
         let space_order = raw.solver.space_order.unwrap_or(8);
-        if space_order < 2 || space_order % 2 != 0 || space_order > pdeinv_forward::acoustic::MAX_SPACE_ORDER {
+        if space_order < 2 || !space_order.is_multiple_of(2) || space_order > pdeinv_forward::acoustic::MAX_SPACE_ORDER
+        {
             return Err(fail(format!(
                 "solver.space_order = {space_order} is not supported; use an even order from 2 to {}",
                 pdeinv_forward::acoustic::MAX_SPACE_ORDER

@@ -56,7 +56,7 @@ struct Problem {
     precision: Precision,
 }
 
-fn load(scenario_path: &PathBuf, model_path: &PathBuf, data_path: &PathBuf) -> Result<Problem> {
+fn load(scenario_path: &std::path::Path, model_path: &std::path::Path, data_path: &std::path::Path) -> Result<Problem> {
     let scenario = Scenario::load(scenario_path)?;
     let model = h5::read_model(model_path, Some("vp"))?;
     if model.shape != scenario.grid.shape() {

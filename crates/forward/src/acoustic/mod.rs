@@ -148,7 +148,7 @@ impl<T: Real> AcousticModel<T> {
             )));
         }
         let order = config.space_order;
-        if order < 2 || order % 2 != 0 || order > MAX_SPACE_ORDER {
+        if order < 2 || !order.is_multiple_of(2) || order > MAX_SPACE_ORDER {
             return Err(ForwardError::Invalid(format!(
                 "space_order = {order} is not supported; use an even order from 2 to {MAX_SPACE_ORDER}"
             )));
