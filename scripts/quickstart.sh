@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install what is missing, build, model the
-# 2D camembert scenario (8 shots), and draw the true model and a shot gather.
-# Output: out/camembert-data.h5, out/camembert-true.h5 and two PNGs.
+# 2D camembert scenario (8 shots), draw the true model and a shot gather, and
+# compute the exact gradient of the misfit at the starting model (binomial
+# checkpointing, 30 snapshots) and draw it.
+# Output: out/camembert-{data,true,initial,gradient}.h5 and three PNGs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -12,4 +14,8 @@ $pdeinv forward scenarios/camembert.toml --out out/camembert-data.h5
 $pdeinv model build scenarios/camembert.toml --which true -o out/camembert-true.h5
 $pdeinv plot out/camembert-true.h5 -o out/camembert-true.png
 $pdeinv plot out/camembert-data.h5 --shot 3 -o out/camembert-shot3.png
-echo "quickstart: wrote out/camembert-data.h5, out/camembert-true.h5, out/camembert-true.png, out/camembert-shot3.png"
+$pdeinv model build scenarios/camembert.toml --which initial -o out/camembert-initial.h5
+$pdeinv gradient scenarios/camembert.toml --model out/camembert-initial.h5 --data out/camembert-data.h5 \
+  --out out/camembert-gradient.h5
+$pdeinv plot out/camembert-gradient.h5 -o out/camembert-gradient.png
+echo "quickstart: wrote out/camembert-{data,true,initial,gradient}.h5 and out/camembert-{true,shot3,gradient}.png"
