@@ -68,6 +68,17 @@ pub fn gradient<P: AdjointPropagator>(
     residuals: Residuals<'_, P::Real>,
     schedule: &Schedule,
 ) -> Result<GradientRun, DriverError> {
+    gradient_with_progress(p, residuals, schedule, &|| {})
+}
+
+/// [`gradient`], calling `on_step` after every forward and every adjoint step
+/// (for progress reporting).
+pub fn gradient_with_progress<P: AdjointPropagator>(
+    p: &P,
+    residuals: Residuals<'_, P::Real>,
+    schedule: &Schedule,
+    on_step: &(dyn Fn() + Sync),
+) -> Result<GradientRun, DriverError> {
     let nt = p.nt();
     let channels = p.channels();
     let steps = nt - 1;
@@ -136,6 +147,7 @@ pub fn gradient<P: AdjointPropagator>(
                 observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
                 for k in from..to {
                     p.step(k, &mut current);
+                    on_step();
                     current_step = k + 1;
                     forward_steps += 1;
                     observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
@@ -183,6 +195,7 @@ pub fn gradient<P: AdjointPropagator>(
                     started = true;
                 }
                 p.step_adjoint(step, &current, &mut adjoint, &mut gradient);
+                on_step();
                 p.inject_residual(step, &r[step * channels..(step + 1) * channels], &mut adjoint);
             }
         }

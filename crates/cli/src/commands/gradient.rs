@@ -5,9 +5,10 @@
 use crate::Output;
 use crate::UserError;
 use crate::commands::forward::parallelism_for;
+use crate::progress::Progress;
 use anyhow::{Context, Result};
 use pdeinv_adjoint::verify::{dot_product_test, pseudo_random, taylor_slopes, taylor_test};
-use pdeinv_adjoint::{CostModel, Residuals, Strategy, gradient, misfit, plan_for_budget};
+use pdeinv_adjoint::{CostModel, Residuals, Strategy, gradient_with_progress, misfit, plan_for_budget};
 use pdeinv_forward::acoustic::{AcousticModel, AcousticShot};
 use pdeinv_forward::{Parallelism, Propagator, Real};
 use pdeinv_io::h5::{self, DataFile, GradientFile};
@@ -116,10 +117,20 @@ fn total_misfit<T: Real>(problem: &Problem, vp: &[f64]) -> Result<f64> {
 
 /// Misfit and gradient summed over shots in shot order (bitwise the same
 /// whatever the thread count).
-fn total_gradient<T: Real>(problem: &Problem, vp: &[f64], strategy: Strategy) -> Result<(f64, Vec<f64>, usize)> {
+fn total_gradient<T: Real>(
+    problem: &Problem,
+    vp: &[f64],
+    strategy: Strategy,
+    out: Output,
+) -> Result<(f64, Vec<f64>, usize)> {
+    let steps = problem.setup.config.nt - 1;
+    let schedule = strategy.schedule(steps);
+    let total = (problem.setup.shots.len() * (schedule.forward_steps() + steps)) as u64;
+    let progress = Progress::new(out, "gradient", total);
     let runs = per_shot::<T, _>(problem, vp, |shot, observed| {
-        gradient(shot, Residuals::Observed(observed), &strategy.schedule(shot.nt() - 1))
+        gradient_with_progress(shot, Residuals::Observed(observed), &schedule, &|| progress.step())
     })?;
+    progress.finish();
     let mut total = (0.0, vec![0.0; vp.len()], 0usize);
     for run in runs {
         let run = run.context("the checkpoint schedule does not fit the problem")?;
@@ -187,8 +198,8 @@ pub fn run_gradient(args: GradientArgs, out: Output) -> Result<()> {
         }
     };
     let (misfit_value, values, peak) = match problem.precision {
-        Precision::F32 => total_gradient::<f32>(&problem, &problem.vp, strategy)?,
-        Precision::F64 => total_gradient::<f64>(&problem, &problem.vp, strategy)?,
+        Precision::F32 => total_gradient::<f32>(&problem, &problem.vp, strategy, out)?,
+        Precision::F64 => total_gradient::<f64>(&problem, &problem.vp, strategy, out)?,
     };
     let grid = &problem.setup.config.grid;
     h5::write_gradient(
@@ -238,7 +249,8 @@ fn check(problem: &Problem) -> Result<bool> {
         dot.relative_error(),
         if dot_ok { "PASS" } else { "FAIL" }
     );
-    let (_, g, _) = total_gradient::<f64>(problem, &problem.vp, Strategy::StoreAll)?;
+    let (_, g, _) =
+        total_gradient::<f64>(problem, &problem.vp, Strategy::StoreAll, Output { quiet: true, verbose: false })?;
     let misfit_at = |m: &[f64]| total_misfit::<f64>(problem, m).unwrap_or(f64::NAN);
     let rows = taylor_test(misfit_at, &problem.vp, &g, &dm, 0.125, 5);
     let slopes = taylor_slopes(&rows);
