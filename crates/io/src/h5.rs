@@ -75,6 +75,13 @@ fn text(s: &str) -> VarLenUnicode {
     s.parse().unwrap_or_default()
 }
 
+/// Flush and close a file being written, so that everything is on disk
+/// (and any failure reported) before it is renamed into place.
+fn finish(file: hdf5::File, path: &Path) -> Result<(), IoError> {
+    file.flush().map_err(h5err(path))?;
+    file.close().map_err(h5err(path))
+}
+
 fn write_root(file: &hdf5::File, kind: &str, path: &Path) -> Result<(), IoError> {
     let e = h5err(path);
     file.new_attr::<i64>().create("pdeinv_format").and_then(|a| a.write_scalar(&FORMAT_VERSION)).map_err(&e)?;
@@ -161,7 +168,8 @@ pub fn write_model(path: &Path, model: &ModelFile) -> Result<(), IoError> {
             .create("units")
             .and_then(|a| a.write_scalar(&text(&model.units)))
             .map_err(h5err(path))?;
-        Ok(())
+        drop(ds);
+        finish(file, path)
     })
 }
 
@@ -221,7 +229,8 @@ pub fn write_data(path: &Path, data: &DataFile) -> Result<(), IoError> {
             write_array(&g, "receivers", &[nrec, dims], &flat, path)?;
             write_array(&g, "wavelet", &[shot.wavelet.len()], &shot.wavelet, path)?;
         }
-        Ok(())
+        drop(shots);
+        finish(file, path)
     })
 }
 
@@ -279,7 +288,8 @@ pub fn write_gradient(path: &Path, gradient: &GradientFile) -> Result<(), IoErro
             .create("parameter")
             .and_then(|a| a.write_scalar(&text(&gradient.parameter)))
             .map_err(&e)?;
-        Ok(())
+        drop(ds);
+        finish(file, path)
     })
 }
 
