@@ -357,49 +357,6 @@ fn axpy<T: Real>(y: &mut [T], a: T, x: &[T]) {
     }
 }
 
-/// Call a const-generic function with the stencil half-width `$h` as the
-/// constant `$H` (1 to 8).
-macro_rules! with_halo {
-    ($h:expr, $H:ident => $call:expr) => {
-        match $h {
-            1 => {
-                const $H: usize = 1;
-                $call
-            }
-            2 => {
-                const $H: usize = 2;
-                $call
-            }
-            3 => {
-                const $H: usize = 3;
-                $call
-            }
-            4 => {
-                const $H: usize = 4;
-                $call
-            }
-            5 => {
-                const $H: usize = 5;
-                $call
-            }
-            6 => {
-                const $H: usize = 6;
-                $call
-            }
-            7 => {
-                const $H: usize = 7;
-                $call
-            }
-            8 => {
-                const $H: usize = 8;
-                $call
-            }
-            h => unreachable!("space order {} is rejected when the model is built", 2 * h),
-        }
-    };
-}
-use with_halo;
-
 /// Damping coefficients of one strip and the derivative weights.
 struct StripCoefficients<'a, T> {
     a: &'a [T],

@@ -38,15 +38,7 @@ pub fn interior_rows<T: Real>(
     out: &mut [T],
     c: &[T],
 ) {
-    macro_rules! dispatch {
-        ($($h:literal)*) => {
-            match layout.halo {
-                $($h => rows::<T, $h>(layout, weights, u, first, out, c),)*
-                h => unreachable!("space order {} is rejected when the model is built", 2 * h),
-            }
-        };
-    }
-    dispatch!(1 2 3 4 5 6 7 8)
+    with_halo!(layout.halo, H => rows::<T, H>(layout, weights, u, first, out, c))
 }
 
 fn rows<T: Real, const H: usize>(
@@ -194,15 +186,7 @@ pub fn adjoint_row<T: Real>(
     lu: &mut [T],
     image: &mut [T],
 ) {
-    macro_rules! dispatch {
-        ($($h:literal)*) => {
-            match layout.halo {
-                $($h => adjoint_row_h::<T, $h>(layout, weights, i, q, u, lw, lu, image),)*
-                h => unreachable!("space order {} is rejected when the model is built", 2 * h),
-            }
-        };
-    }
-    dispatch!(1 2 3 4 5 6 7 8)
+    with_halo!(layout.halo, H => adjoint_row_h::<T, H>(layout, weights, i, q, u, lw, lu, image))
 }
 
 fn adjoint_row_h<T: Real, const H: usize>(
@@ -316,19 +300,12 @@ pub fn adjoint_rows<T: Real>(
     while r < count {
         let i = first + r;
         if layout.has_z && r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
-            macro_rules! dispatch {
-                ($($h:literal)*) => {
-                    match layout.halo {
-                        $($h => {
-                            let wz: [T; $h] = std::array::from_fn(|k| weights.z[k]);
-                            let wx: [T; $h] = std::array::from_fn(|k| weights.x[k]);
-                            adjoint_pair::<T, $h>(q, u, i, nxp, weights.center, &wz, &wx, lw, &mut lu[r * nxp..(r + 2) * nxp], &mut image[r * nxp..(r + 2) * nxp])
-                        })*
-                        h => unreachable!("space order {} is rejected when the model is built", 2 * h),
-                    }
-                };
-            }
-            dispatch!(1 2 3 4 5 6 7 8);
+            let pair = r * nxp..(r + 2) * nxp;
+            with_halo!(layout.halo, H => {
+                let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
+                let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
+                adjoint_pair::<T, H>(q, u, i, nxp, weights.center, &wz, &wx, lw, &mut lu[pair.clone()], &mut image[pair])
+            });
             r += 2;
         } else {
             if computed.contains(&i) || extra_rows.contains(&i) {

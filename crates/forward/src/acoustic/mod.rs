@@ -14,6 +14,24 @@
 //! Receivers sample `u^n` with interpolation weights (injection uses their
 //! transpose). Observation `n` is `u` at `t_n = n·dt`, `u^0 = 0`.
 
+/// Call const-generic code with the stencil half-width `$h` (1 to 8) bound
+/// to the constant `$H`: `with_halo!(layout.halo, H => kernel::<T, H>(..))`.
+/// Shared by the kernels and the absorbing layers.
+macro_rules! with_halo {
+    ($h:expr, $H:ident => $call:expr) => {
+        with_halo!(@arms $h, $H, $call, 1 2 3 4 5 6 7 8)
+    };
+    (@arms $h:expr, $H:ident, $call:expr, $($n:literal)*) => {
+        match $h {
+            $($n => {
+                const $H: usize = $n;
+                $call
+            })*
+            h => unreachable!("space order {} is rejected when the model is built", 2 * h),
+        }
+    };
+}
+
 pub mod boundary;
 pub mod kernel;
 pub mod layout;
@@ -386,17 +404,6 @@ impl<T: Real> AcousticModel<T> {
             zeta_z: vec![T::zero(); z_len],
         }
     }
-
-    /// Extract the model-grid part of a padded field, `[nz, nx]`.
-    pub fn interior(&self, padded: &[T]) -> Vec<T> {
-        let l = &self.layout;
-        let mut out = Vec::with_capacity(l.nz * l.nx);
-        for iz in 0..l.nz {
-            let start = l.flat(iz as isize, 0);
-            out.extend_from_slice(&padded[start..start + l.nx]);
-        }
-        out
-    }
 }
 
 /// One shot of an acoustic problem: the model, a source and receivers.
@@ -553,9 +560,9 @@ impl<T: Real> Propagator for AcousticShot<'_, T> {
     }
 
     fn state_bytes(&self) -> usize {
-        let s = self.model.empty_state();
-        std::mem::size_of::<T>()
-            * (s.u.len() + s.u_prev.len() + s.psi_x.len() + s.zeta_x.len() + s.psi_z.len() + s.zeta_z.len())
+        let m = self.model;
+        let (x_len, z_len) = m.cpml.as_ref().map_or((0, 0), |c| (c.x_len(&m.layout), c.z_len(&m.layout)));
+        std::mem::size_of::<T>() * 2 * (m.layout.len() + x_len + z_len)
     }
 }
 
