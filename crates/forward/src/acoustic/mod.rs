@@ -479,53 +479,84 @@ impl<'a, T: Real> AcousticShot<'a, T> {
         weight: &[T],
         image: &mut [T],
     ) {
-        let m = self.model;
-        let layout = &m.layout;
-        let nxp = layout.nxp;
-        if let Some(cpml) = &m.cpml {
-            let strip = cpml.strip();
-            memory.psi_x.copy_from_slice(&s.psi_x);
-            memory.zeta_x.copy_from_slice(&s.zeta_x);
-            memory.psi_z.copy_from_slice(&s.psi_z);
-            memory.zeta_z.copy_from_slice(&s.zeta_z);
-            for i in layout.computed_rows() {
-                let urow = &s.u[i * nxp..(i + 1) * nxp];
-                let (row, cells) = (i * 2 * strip..(i + 1) * 2 * strip, i * nxp..(i + 1) * nxp);
-                cpml.psi_x_row(layout, urow, &mut memory.psi_x[row.clone()]);
-                cpml.correct_x_row(
-                    layout,
-                    urow,
-                    &memory.psi_x[row.clone()],
-                    &mut memory.zeta_x[row],
+        if let Some(cpml) = &self.model.cpml {
+            let (nxp, width) = (self.model.layout.nxp, 2 * cpml.strip());
+            for i in self.model.layout.computed_rows() {
+                let (x, cells) = (i * width..(i + 1) * width, i * nxp..(i + 1) * nxp);
+                self.add_x_layer_terms_row(
+                    cpml,
+                    i,
+                    s,
+                    &mut memory.psi_x[x.clone()],
+                    &mut memory.zeta_x[x],
                     &weight[cells.clone()],
                     &mut image[cells],
                 );
             }
-            for (group, &first) in cpml.z_strip_rows().iter().enumerate() {
-                let block = group * strip * nxp..(group + 1) * strip * nxp;
-                for (r, psi_row) in memory.psi_z[block.clone()].chunks_exact_mut(nxp).enumerate() {
-                    cpml.psi_z_row(layout, group, r, &s.u, psi_row);
-                }
-                let psi_group = &memory.psi_z[block.clone()];
-                for (r, zeta_row) in memory.zeta_z[block].chunks_exact_mut(nxp).enumerate() {
-                    let i = first + r;
-                    if layout.computed_rows().contains(&i) {
-                        let cells = i * nxp..(i + 1) * nxp;
-                        cpml.correct_z_row(
-                            layout,
-                            group,
-                            r,
-                            &s.u,
-                            psi_group,
-                            zeta_row,
-                            &weight[cells.clone()],
-                            &mut image[cells],
-                        );
-                    }
+            self.add_z_layer_terms(cpml, s, memory, weight, image);
+        }
+        self.source.inject_scaled(&[self.wavelet[n]], weight, image);
+    }
+
+    /// The x-layer part of `image += weight ⊙ ∂w/∂c` on padded row `i`:
+    /// `psi`, `zeta` (that row of the memory variables) receive the updated
+    /// `ψ_x`, `ζ_x` of state `s`; `weight` and `image` are the row's values.
+    fn add_x_layer_terms_row(
+        &self,
+        cpml: &Cpml<T>,
+        i: usize,
+        s: &AcousticState<T>,
+        psi: &mut [T],
+        zeta: &mut [T],
+        weight: &[T],
+        image: &mut [T],
+    ) {
+        let layout = &self.model.layout;
+        let (nxp, width) = (layout.nxp, 2 * cpml.strip());
+        let urow = &s.u[i * nxp..(i + 1) * nxp];
+        psi.copy_from_slice(&s.psi_x[i * width..(i + 1) * width]);
+        zeta.copy_from_slice(&s.zeta_x[i * width..(i + 1) * width]);
+        cpml.psi_x_row(layout, urow, psi);
+        cpml.correct_x_row(layout, urow, psi, zeta, weight, image);
+    }
+
+    /// The z-layer part of `image += weight ⊙ ∂w/∂c` at state `s` (whole
+    /// arrays), with `ψ_z`, `ζ_z` updated into `memory`.
+    fn add_z_layer_terms(
+        &self,
+        cpml: &Cpml<T>,
+        s: &AcousticState<T>,
+        memory: &mut AcousticState<T>,
+        weight: &[T],
+        image: &mut [T],
+    ) {
+        let layout = &self.model.layout;
+        let (nxp, strip) = (layout.nxp, cpml.strip());
+        memory.psi_z.copy_from_slice(&s.psi_z);
+        memory.zeta_z.copy_from_slice(&s.zeta_z);
+        for (group, &first) in cpml.z_strip_rows().iter().enumerate() {
+            let block = group * strip * nxp..(group + 1) * strip * nxp;
+            for (r, psi_row) in memory.psi_z[block.clone()].chunks_exact_mut(nxp).enumerate() {
+                cpml.psi_z_row(layout, group, r, &s.u, psi_row);
+            }
+            let psi_group = &memory.psi_z[block.clone()];
+            for (r, zeta_row) in memory.zeta_z[block].chunks_exact_mut(nxp).enumerate() {
+                let i = first + r;
+                if layout.computed_rows().contains(&i) {
+                    let cells = i * nxp..(i + 1) * nxp;
+                    cpml.correct_z_row(
+                        layout,
+                        group,
+                        r,
+                        &s.u,
+                        psi_group,
+                        zeta_row,
+                        &weight[cells.clone()],
+                        &mut image[cells],
+                    );
                 }
             }
         }
-        self.source.inject_scaled(&[self.wavelet[n]], weight, image);
     }
 
     /// `dc/dv` at padded cell `cell` and the model cell it belongs to.
@@ -669,32 +700,10 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         self.source.inject_scaled(&[self.wavelet[n]], &a.w, &mut a.image);
         // z layers (sequential: their rows couple): model derivative, then adjoint
         if let Some(cpml) = &m.cpml {
+            self.add_z_layer_terms(cpml, forward, &mut a.memory, &a.w, &mut a.image);
             let strip = cpml.strip();
-            let memory = &mut a.memory;
-            memory.psi_z.copy_from_slice(&forward.psi_z);
-            memory.zeta_z.copy_from_slice(&forward.zeta_z);
-            for (group, &first) in cpml.z_strip_rows().iter().enumerate() {
+            for group in 0..cpml.z_strip_rows().len() {
                 let block = group * strip * nxp..(group + 1) * strip * nxp;
-                for (r, psi_row) in memory.psi_z[block.clone()].chunks_exact_mut(nxp).enumerate() {
-                    cpml.psi_z_row(layout, group, r, &forward.u, psi_row);
-                }
-                let psi_group = &memory.psi_z[block.clone()];
-                for (r, zeta_row) in memory.zeta_z[block.clone()].chunks_exact_mut(nxp).enumerate() {
-                    let i = first + r;
-                    if rows.contains(&i) {
-                        let cells = i * nxp..(i + 1) * nxp;
-                        cpml.correct_z_row(
-                            layout,
-                            group,
-                            r,
-                            &forward.u,
-                            psi_group,
-                            zeta_row,
-                            &a.w[cells.clone()],
-                            &mut a.image[cells],
-                        );
-                    }
-                }
                 cpml.adjoint_z_group(
                     layout,
                     group,
@@ -750,15 +759,13 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                                 continue;
                             }
                             let cells = i * nxp..(i + 1) * nxp;
-                            let (urow, w_row, c_row) = (&u[cells.clone()], &lw[cells.clone()], &c[cells]);
+                            let (w_row, c_row) = (&lw[cells.clone()], &c[cells]);
                             let (x, own) = (r * width..(r + 1) * width, r * nxp..(r + 1) * nxp);
-                            psi[x.clone()].copy_from_slice(&forward.psi_x[i * width..(i + 1) * width]);
-                            zeta[x.clone()].copy_from_slice(&forward.zeta_x[i * width..(i + 1) * width]);
-                            cpml.psi_x_row(layout, urow, &mut psi[x.clone()]);
-                            cpml.correct_x_row(
-                                layout,
-                                urow,
-                                &psi[x.clone()],
+                            self.add_x_layer_terms_row(
+                                cpml,
+                                i,
+                                forward,
+                                &mut psi[x.clone()],
                                 &mut zeta[x.clone()],
                                 w_row,
                                 &mut image[own.clone()],
