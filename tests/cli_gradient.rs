@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use std::path::Path;
 use tempfile::TempDir;
 
 /// Data from the tiny scenario's true model and its starting model.
@@ -14,6 +15,11 @@ fn data_and_start(dir: &TempDir, scenario_text: &str) -> (std::path::PathBuf, st
     expect_success(&["forward", s(&scenario), "--out", s(&data), "--quiet"]);
     expect_success(&["model", "build", s(&scenario), "--which", "initial", "-o", s(&start), "--quiet"]);
     (scenario, data, start)
+}
+
+/// `gradient SCENARIO --model MODEL --data DATA --out OUT`.
+fn gradient_args<'a>(scenario: &'a Path, model: &'a Path, data: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    vec!["gradient", s(scenario), "--model", s(model), "--data", s(data), "--out", s(out)]
 }
 
 /// The value of the last line `misfit = <value>`.
@@ -36,8 +42,7 @@ fn misfit_and_gradient_agree_and_write_layout_v1() {
     let misfit = misfit_line(&expect_success(&["misfit", s(&scenario), "--model", s(&start), "--data", s(&data)]));
     assert!(misfit > 0.0);
     let gradient = dir.path().join("g.h5");
-    let stdout =
-        expect_success(&["gradient", s(&scenario), "--model", s(&start), "--data", s(&data), "--out", s(&gradient)]);
+    let stdout = expect_success(&gradient_args(&scenario, &start, &data, &gradient));
     assert_eq!(misfit_line(&stdout).to_bits(), misfit.to_bits(), "misfit and gradient report the same misfit");
     assert!(stdout.contains("binomial:4"), "{stdout}");
     let file = hdf5::File::open(&gradient).unwrap();
@@ -59,17 +64,7 @@ fn gradient_check_prints_passing_tables() {
     let (scenario, data, start) =
         data_and_start(&dir, &SCENARIO.replace("space_order = 4", "space_order = 4\nprecision = \"f64\""));
     let gradient = dir.path().join("g.h5");
-    let stdout = expect_success(&[
-        "gradient",
-        s(&scenario),
-        "--model",
-        s(&start),
-        "--data",
-        s(&data),
-        "--out",
-        s(&gradient),
-        "--check",
-    ]);
+    let stdout = expect_success(&[gradient_args(&scenario, &start, &data, &gradient), vec!["--check"]].concat());
     assert!(stdout.contains("dot-product test") && stdout.contains("Taylor test"), "{stdout}");
     assert_eq!(stdout.matches("PASS").count(), 2, "{stdout}");
     assert!(!stdout.contains("FAIL"), "{stdout}");
@@ -84,10 +79,7 @@ fn gradient_bad_input() {
     let other = scenario_with(&dir, "other.toml", "shape = [30, 40]", "shape = [31, 40]");
     let other_model = dir.path().join("other.h5");
     expect_success(&["model", "build", s(&other), "-o", s(&other_model), "--quiet"]);
-    expect_user_error(
-        &["gradient", s(&scenario), "--model", s(&other_model), "--data", s(&data), "--out", s(&out)],
-        "shape",
-    );
+    expect_user_error(&gradient_args(&scenario, &other_model, &data, &out), "shape");
     // data recorded for another acquisition
     let fewer = scenario_with(&dir, "fewer.toml", "count = 14", "count = 9");
     expect_user_error(&["misfit", s(&fewer), "--model", s(&start), "--data", s(&data)], "receivers");
@@ -99,16 +91,13 @@ fn gradient_bad_input() {
         "strategy.toml",
         &SCENARIO.replace("[solver]", "[checkpointing]\nstrategy = \"everything\"\n\n[solver]"),
     );
-    expect_user_error(
-        &["gradient", s(&strategy), "--model", s(&start), "--data", s(&data), "--out", s(&out)],
-        "checkpointing.strategy",
-    );
+    expect_user_error(&gradient_args(&strategy, &start, &data, &out), "checkpointing.strategy");
     let zero = write(
         &dir,
         "zero.toml",
         &SCENARIO.replace("[solver]", "[checkpointing]\nstrategy = { binomial = { snapshots = 0 } }\n\n[solver]"),
     );
-    expect_user_error(&["gradient", s(&zero), "--model", s(&start), "--data", s(&data), "--out", s(&out)], "snapshots");
+    expect_user_error(&gradient_args(&zero, &start, &data, &out), "snapshots");
     assert!(!out.exists());
 }
 
@@ -150,18 +139,7 @@ fn gradient_is_bitwise_the_same_for_any_thread_count() {
     let (scenario, data, start) = data_and_start(&dir, SCENARIO);
     let read = |threads: &str| {
         let out = dir.path().join(format!("g{threads}.h5"));
-        expect_success(&[
-            "--threads",
-            threads,
-            "gradient",
-            s(&scenario),
-            "--model",
-            s(&start),
-            "--data",
-            s(&data),
-            "--out",
-            s(&out),
-        ]);
+        expect_success(&[vec!["--threads", threads], gradient_args(&scenario, &start, &data, &out)].concat());
         hdf5::File::open(&out).unwrap().dataset("gradient").unwrap().read_raw::<f64>().unwrap()
     };
     let (one, two, three) = (read("1"), read("2"), read("3"));
@@ -180,25 +158,18 @@ fn a_memory_budget_picks_a_strategy_that_fits() {
     let (scenario, data, start) = data_and_start(&dir, &with_budget("1GiB"));
     let out = dir.path().join("g.h5");
     // plenty of memory: nothing is recomputed
-    let stdout =
-        expect_success(&["gradient", s(&scenario), "--model", s(&start), "--data", s(&data), "--out", s(&out)]);
+    let stdout = expect_success(&gradient_args(&scenario, &start, &data, &out));
     assert!(stdout.contains(" 0 recomputed steps"), "{stdout}");
     // room for a few states only: a binomial schedule within the budget
     let tight = write(&dir, "tight.toml", &with_budget("200KB"));
-    let stdout = expect_success(&["gradient", s(&tight), "--model", s(&start), "--data", s(&data), "--out", s(&out)]);
+    let stdout = expect_success(&gradient_args(&tight, &start, &data, &out));
     let plan = stdout.lines().find(|l| l.starts_with("checkpointing plan")).unwrap_or_else(|| panic!("{stdout}"));
     assert!(plan.contains("binomial:"), "{plan}");
     let bytes: usize = plan.split("(").nth(1).and_then(|t| t.split(' ').next()).and_then(|t| t.parse().ok()).unwrap();
     assert!(bytes <= 200_000, "{plan}");
     // too little for one state, and a size that is not one
     let none = write(&dir, "none.toml", &with_budget("1KB"));
-    expect_user_error(
-        &["gradient", s(&none), "--model", s(&start), "--data", s(&data), "--out", s(&out)],
-        "holds no checkpoint",
-    );
+    expect_user_error(&gradient_args(&none, &start, &data, &out), "holds no checkpoint");
     let bad = write(&dir, "bad.toml", &with_budget("lots"));
-    expect_user_error(
-        &["gradient", s(&bad), "--model", s(&start), "--data", s(&data), "--out", s(&out)],
-        "is not a size",
-    );
+    expect_user_error(&gradient_args(&bad, &start, &data, &out), "is not a size");
 }
