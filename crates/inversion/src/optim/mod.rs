@@ -1,0 +1,1 @@
+//! Gradient-based optimisers (placeholder, being written).
