@@ -36,18 +36,38 @@ pub enum DriverError {
 }
 
 /// Where the residuals `r_n` come from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub enum Residuals<'a, T> {
     /// `r_n = R S_n − observed_n` (least-squares misfit), `[nt, channels]`.
     Observed(&'a [T]),
     /// Given residuals (`J_lin = <r, d>`: the adjoint of the linearised map).
     Given(&'a [T]),
+    /// Any misfit of the whole record: its [`AdjointSource`] turns the
+    /// synthetic traces into `∂J/∂d` once the first sweep has recorded them.
+    Misfit(&'a dyn AdjointSource<T>),
+}
+
+impl<T> std::fmt::Debug for Residuals<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Residuals::Observed(_) => "Residuals::Observed",
+            Residuals::Given(_) => "Residuals::Given",
+            Residuals::Misfit(_) => "Residuals::Misfit",
+        })
+    }
+}
+
+/// A misfit `J(d)` of the synthetic traces `d` (`[nt, channels]`, row-major)
+/// that also gives its derivative: the adjoint source of the backward sweep.
+pub trait AdjointSource<T>: Sync {
+    /// Return `J(d)` and overwrite `traces` (holding `d`) with `∂J/∂d`.
+    fn misfit_and_adjoint_source(&self, traces: &mut [T]) -> f64;
 }
 
 /// What a gradient run computed and what it cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradientRun {
-    /// `½ Σ ‖R S_n − d_n‖²` (0 for given residuals).
+    /// `½ Σ ‖R S_n − d_n‖²` (0 for given residuals, `J` for a custom misfit).
     pub misfit: f64,
     /// `dJ/dm`, one value per model parameter.
     pub gradient: Vec<f64>,
@@ -85,11 +105,11 @@ pub fn gradient_with_progress<P: AdjointPropagator>(
     if schedule.steps != steps {
         return Err(DriverError::Length { schedule: schedule.steps, propagator: steps });
     }
-    let data = match residuals {
-        Residuals::Observed(d) | Residuals::Given(d) => d,
-    };
-    if data.len() != nt * channels {
-        return Err(DriverError::Data { got: data.len(), expected: nt * channels });
+    match residuals {
+        Residuals::Observed(d) | Residuals::Given(d) if d.len() != nt * channels => {
+            return Err(DriverError::Data { got: d.len(), expected: nt * channels });
+        }
+        _ => {}
     }
     // residuals of every time sample, filled as the first sweep reaches each state
     let mut r = vec![P::Real::of(0.0); nt * channels];
@@ -106,6 +126,7 @@ pub fn gradient_with_progress<P: AdjointPropagator>(
                 }
             }
             Residuals::Given(d) => out.copy_from_slice(&d[n * channels..(n + 1) * channels]),
+            Residuals::Misfit(_) => p.observe(n, state, out),
         }
     };
     let state_bytes = p.state_bytes();
@@ -191,6 +212,10 @@ pub fn gradient_with_progress<P: AdjointPropagator>(
                 }
                 observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
                 if !started {
+                    if let Residuals::Misfit(source) = residuals {
+                        // every sample was observed on the way to the last step
+                        misfit = source.misfit_and_adjoint_source(&mut r);
+                    }
                     p.inject_residual(steps, &r[steps * channels..], &mut adjoint);
                     started = true;
                 }
@@ -199,6 +224,9 @@ pub fn gradient_with_progress<P: AdjointPropagator>(
                 p.inject_residual(step, &r[step * channels..(step + 1) * channels], &mut adjoint);
             }
         }
+    }
+    if !started && let Residuals::Misfit(source) = residuals {
+        misfit = source.misfit_and_adjoint_source(&mut r);
     }
     p.finish_gradient(&mut adjoint, &mut gradient);
     Ok(GradientRun {
@@ -228,4 +256,10 @@ pub fn misfit<P: AdjointPropagator>(p: &P, observed: &[P::Real]) -> f64 {
         }
     }
     misfit
+}
+
+/// A custom misfit alone (one forward sweep, nothing stored).
+pub fn misfit_of<P: AdjointPropagator>(p: &P, source: &dyn AdjointSource<P::Real>) -> f64 {
+    let mut traces = pdeinv_forward::record(p, |_| {});
+    source.misfit_and_adjoint_source(&mut traces)
 }

@@ -11,6 +11,8 @@ pub mod schedule;
 pub mod strategy;
 pub mod verify;
 
-pub use driver::{DriverError, GradientRun, Residuals, gradient, gradient_with_progress, misfit};
+pub use driver::{
+    AdjointSource, DriverError, GradientRun, Residuals, gradient, gradient_with_progress, misfit, misfit_of,
+};
 pub use schedule::{Action, Schedule};
 pub use strategy::{CostModel, Plan, Strategy, parse_bytes, plan_for_budget};

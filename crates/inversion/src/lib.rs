@@ -5,4 +5,9 @@
 //! This crate knows no files and no command line: the inversion loop reports
 //! each iteration to the caller, which decides what to save and print.
 
+pub mod filter;
+pub mod fwi;
+pub mod misfit;
+pub mod model_map;
 pub mod optim;
+pub mod regularization;

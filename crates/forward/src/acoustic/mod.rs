@@ -437,6 +437,29 @@ pub struct AcousticAdjoint<T> {
 }
 
 impl<'a, T: Real> AcousticShot<'a, T> {
+    /// Source illumination `Σ_n u_n²` at every model cell (`[nz, nx]`):
+    /// the diagonal pseudo-Hessian used to precondition gradients. One
+    /// forward sweep, nothing stored.
+    pub fn illumination(&self) -> Vec<f64> {
+        let layout = &self.model.layout;
+        let (nz, nx) = (layout.nz, layout.nx);
+        let mut energy = vec![0.0; nz * nx];
+        let mut state = self.initial_state();
+        for n in 0..self.nt() {
+            for iz in 0..nz {
+                let start = layout.flat(iz as isize, 0);
+                let row = &state.u[start..start + nx];
+                for (e, &u) in energy[iz * nx..(iz + 1) * nx].iter_mut().zip(row) {
+                    *e += u.as_f64() * u.as_f64();
+                }
+            }
+            if n + 1 < self.nt() {
+                self.step(n, &mut state);
+            }
+        }
+        energy
+    }
+
     /// One step with `add_sources(w)` adding the source terms to
     /// `w = u^{n+1}` after the interior and CPML updates, before the free
     /// surface and sponge.
