@@ -11,3 +11,4 @@ pub mod misfit;
 pub mod model_map;
 pub mod optim;
 pub mod regularization;
+pub mod settings;

@@ -293,6 +293,167 @@ pub fn write_gradient(path: &Path, gradient: &GradientFile) -> Result<(), IoErro
     })
 }
 
+/// One iteration of an inversion run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunIteration {
+    /// Model after the iteration (iteration 0: the starting model).
+    pub model: Vec<f64>,
+    /// Gradient `dJ/dm` at that model.
+    pub gradient: Vec<f64>,
+    /// Data misfit at the model (in the iteration's frequency band).
+    pub misfit: f64,
+    /// Euclidean norm of the gradient.
+    pub gradient_norm: f64,
+    /// Accepted step length.
+    pub step: f64,
+    /// Wall seconds since the run started.
+    pub seconds: f64,
+    /// Frequency band index.
+    pub band: usize,
+    /// Low-pass cutoff of the band (Hz; 0 when unfiltered).
+    pub cutoff: f64,
+}
+
+/// An inversion run file (`kind = run`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunFile {
+    /// Parameter name (`vp` or `kappa`).
+    pub parameter: String,
+    /// Model shape.
+    pub shape: Vec<usize>,
+    /// Spacing per axis (m).
+    pub spacing: Vec<f64>,
+    /// The scenario text, for provenance.
+    pub scenario: String,
+    /// Every completed iteration, in order.
+    pub iterations: Vec<RunIteration>,
+    /// The final model, once the run has finished.
+    pub final_model: Option<Vec<f64>>,
+    /// The true model, when known (synthetic runs), for figures and errors.
+    pub true_model: Option<Vec<f64>>,
+    /// Everything needed to resume after the last iteration: named vectors
+    /// (`/resume/<name>`), written as they are so a resumed run continues
+    /// bitwise.
+    pub resume: Vec<(String, Vec<f64>)>,
+}
+
+/// Write a run file (the whole file, atomically: a run killed at any
+/// moment leaves the previous complete version).
+pub fn write_run(path: &Path, run: &RunFile) -> Result<(), IoError> {
+    write_atomically(path, |tmp| {
+        let e = h5err(path);
+        let file = hdf5::File::create(tmp).map_err(&e)?;
+        write_root(&file, "run", path)?;
+        file.new_attr::<VarLenUnicode>()
+            .create("parameter")
+            .and_then(|a| a.write_scalar(&text(&run.parameter)))
+            .map_err(&e)?;
+        write_f64_attr(&file, "spacing", &run.spacing, path)?;
+        let shape: Vec<i64> = run.shape.iter().map(|&n| n as i64).collect();
+        file.new_attr::<i64>().shape([shape.len()]).create("shape").and_then(|a| a.write_raw(&shape)).map_err(&e)?;
+        file.new_dataset::<VarLenUnicode>()
+            .create("scenario")
+            .and_then(|d| d.write_scalar(&text(&run.scenario)))
+            .map_err(&e)?;
+        let iterations = file.create_group("iterations").map_err(&e)?;
+        for (i, it) in run.iterations.iter().enumerate() {
+            let g = iterations.create_group(&format!("{i:04}")).map_err(&e)?;
+            let model = write_array(&g, "model", &run.shape, &it.model, path)?;
+            write_f64_attr(&model, "spacing", &run.spacing, path)?;
+            let gradient = write_array(&g, "gradient", &run.shape, &it.gradient, path)?;
+            for (name, value) in [
+                ("misfit", it.misfit),
+                ("gradient_norm", it.gradient_norm),
+                ("step", it.step),
+                ("seconds", it.seconds),
+                ("cutoff", it.cutoff),
+            ] {
+                gradient.new_attr::<f64>().create(name).and_then(|a| a.write_scalar(&value)).map_err(&e)?;
+            }
+            gradient.new_attr::<i64>().create("band").and_then(|a| a.write_scalar(&(it.band as i64))).map_err(&e)?;
+        }
+        drop(iterations);
+        if let Some(values) = &run.final_model {
+            let g = file.create_group("final").map_err(&e)?;
+            let ds = write_array(&g, &run.parameter, &run.shape, values, path)?;
+            write_f64_attr(&ds, "spacing", &run.spacing, path)?;
+        }
+        if let Some(values) = &run.true_model {
+            let g = file.create_group("true").map_err(&e)?;
+            write_array(&g, &run.parameter, &run.shape, values, path)?;
+        }
+        if !run.resume.is_empty() {
+            let g = file.create_group("resume").map_err(&e)?;
+            for (name, values) in &run.resume {
+                write_array(&g, name, &[values.len()], values, path)?;
+            }
+        }
+        finish(file, path)
+    })
+}
+
+/// Read a run file.
+pub fn read_run(path: &Path) -> Result<RunFile, IoError> {
+    let (file, _) = open(path, Some("run"))?;
+    let e = h5err(path);
+    let parameter = file
+        .attr("parameter")
+        .and_then(|a| a.read_scalar::<VarLenUnicode>())
+        .map(|p| p.as_str().to_string())
+        .map_err(|_| IoError::format(path, "missing root attribute `parameter`"))?;
+    let spacing = read_f64_attr(&file, "spacing", path)?;
+    let shape: Vec<usize> = file
+        .attr("shape")
+        .and_then(|a| a.read_raw::<i64>())
+        .map_err(|_| IoError::format(path, "missing root attribute `shape`"))?
+        .into_iter()
+        .map(|n| n.max(0) as usize)
+        .collect();
+    let scenario = file
+        .dataset("scenario")
+        .and_then(|d| d.read_scalar::<VarLenUnicode>())
+        .map(|s| s.as_str().to_string())
+        .map_err(|_| IoError::format(path, "missing dataset `/scenario`"))?;
+    let group = file.group("iterations").map_err(|_| IoError::format(path, "missing group `/iterations`"))?;
+    let mut names = group.member_names().map_err(&e)?;
+    names.sort();
+    let mut iterations = Vec::with_capacity(names.len());
+    for name in names {
+        let g = group.group(&name).map_err(&e)?;
+        let (_, model) = read_array(&g, "model", path)?;
+        let (_, gradient) = read_array(&g, "gradient", path)?;
+        let ds = g.dataset("gradient").map_err(&e)?;
+        let scalar = |attr: &str| -> Result<f64, IoError> {
+            ds.attr(attr).and_then(|a| a.read_scalar::<f64>()).map_err(|_| {
+                IoError::format(path, format!("missing attribute `{attr}` of /iterations/{name}/gradient"))
+            })
+        };
+        let band = ds.attr("band").and_then(|a| a.read_scalar::<i64>()).unwrap_or(0).max(0) as usize;
+        iterations.push(RunIteration {
+            misfit: scalar("misfit")?,
+            gradient_norm: scalar("gradient_norm")?,
+            step: scalar("step")?,
+            seconds: scalar("seconds")?,
+            cutoff: scalar("cutoff").unwrap_or(0.0),
+            band,
+            model,
+            gradient,
+        });
+    }
+    let final_model = file.group("final").ok().and_then(|g| read_array(&g, &parameter, path).ok()).map(|(_, v)| v);
+    let true_model = file.group("true").ok().and_then(|g| read_array(&g, &parameter, path).ok()).map(|(_, v)| v);
+    let mut resume = Vec::new();
+    if let Ok(g) = file.group("resume") {
+        let mut names = g.member_names().map_err(&e)?;
+        names.sort();
+        for name in names {
+            let (_, values) = read_array(&g, &name, path)?;
+            resume.push((name, values));
+        }
+    }
+    Ok(RunFile { parameter, shape, spacing, scenario, iterations, final_model, true_model, resume })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,6 +494,34 @@ mod tests {
         };
         write_data(&path, &data).unwrap();
         assert_eq!(read_data(&path).unwrap(), data);
+    }
+
+    #[test]
+    fn run_round_trips_bitwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.h5");
+        let iteration = |k: f64| RunIteration {
+            model: vec![1.0 / 3.0 + k, 2.0, 3.0, 4.0],
+            gradient: vec![1e-300, -0.1, 0.2, k],
+            misfit: 0.1 + k,
+            gradient_norm: 0.5,
+            step: 1.0 / 7.0,
+            seconds: 2.5,
+            band: k as usize,
+            cutoff: 4.0,
+        };
+        let run = RunFile {
+            parameter: "vp".into(),
+            shape: vec![2, 2],
+            spacing: vec![10.0, 10.0],
+            scenario: "[problem]\nphysics = \"acoustic\"\n".into(),
+            iterations: vec![iteration(0.0), iteration(1.0)],
+            final_model: Some(vec![5.0, 6.0, 7.0, 8.0]),
+            true_model: None,
+            resume: vec![("a".into(), vec![0.1, 0.2]), ("b".into(), vec![])],
+        };
+        write_run(&path, &run).unwrap();
+        assert_eq!(read_run(&path).unwrap(), run);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod atomic;
 pub mod error;
 pub mod figure;
 pub mod h5;
+pub mod inversion;
 pub mod models;
 pub mod raw;
 pub mod scenario;

@@ -1,0 +1,304 @@
+//! The inversion loop: frequency bands one after another (multiscale), in
+//! each band an optimiser over the conditioned variables of a
+//! [`ModelMap`], one iteration per call so the caller can save the complete
+//! [`Progress`] after every iteration and resume from it bitwise.
+//!
+//! A band starts from the model the previous band ended with: the observed
+//! traces and the wavelet are low-pass filtered to the band's cutoff, the
+//! illumination preconditioner is recomputed at that model, and the
+//! optimiser starts afresh (its curvature pairs belong to the old band's
+//! objective).
+
+use crate::filter::LowPass;
+use crate::fwi::{AcousticFwi, Evaluation};
+use crate::model_map::{ModelMap, Parameterization, Smoothing, illumination_scale};
+use crate::optim::{self, Bounds, FirstStep, Method, Objective};
+use crate::settings::{Optimizer, Preconditioner, Settings};
+use crate::regularization::Regularization;
+use pdeinv_forward::ForwardError;
+use thiserror::Error;
+
+/// Errors of the inversion loop.
+#[derive(Debug, Error)]
+pub enum InversionError {
+    /// A simulation could not run.
+    #[error(transparent)]
+    Forward(#[from] ForwardError),
+    /// The settings do not fit the problem.
+    #[error("{0}")]
+    Settings(String),
+}
+
+/// The problem: acquisition, observed data (unfiltered) and grid.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// The FWI objective on the recorded data.
+    pub fwi: AcousticFwi,
+    /// Source positions `[z, x]` (m), for the source mask.
+    pub source_positions: Vec<[f64; 2]>,
+}
+
+/// Where an inversion stands: everything needed to continue it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// Current band.
+    pub band: usize,
+    /// Iterations done in the current band.
+    pub band_iteration: usize,
+    /// Iterations done in all.
+    pub iteration: usize,
+    /// The current band's variable map.
+    pub map: ModelMap,
+    /// The optimiser's state in the current band.
+    pub optimizer: optim::State,
+    /// Set when the run has converged or used all its iterations.
+    pub finished: bool,
+}
+
+/// What one iteration produced, for the caller to save and show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IterationRecord {
+    /// Iteration number (0: the starting model).
+    pub iteration: usize,
+    /// Band index.
+    pub band: usize,
+    /// The band's cutoff (Hz), if filtered.
+    pub cutoff: Option<f64>,
+    /// Velocity model after the iteration.
+    pub model: Vec<f64>,
+    /// `dJ/dv` at that model (data misfit plus regularisation).
+    pub gradient: Vec<f64>,
+    /// Data misfit at the model (in the band).
+    pub misfit: f64,
+    /// Objective: misfit plus regularisation.
+    pub objective: f64,
+    /// Step length accepted by the line search (0 for the start).
+    pub step: f64,
+    /// Misfit evaluations (gradients) used by the iteration.
+    pub evaluations: usize,
+}
+
+/// The objective the optimiser sees: `J(v(x))` for one band.
+struct BandObjective<'a> {
+    fwi: &'a AcousticFwi,
+    map: &'a ModelMap,
+    regularization: Option<Regularization>,
+    grid: &'a pdeinv_grid::Grid,
+    /// Every evaluation of the current iteration: `(x, data misfit, dJ/dv)`.
+    seen: Vec<(Vec<f64>, f64, Vec<f64>)>,
+}
+
+impl Objective for BandObjective<'_> {
+    type Error = ForwardError;
+
+    fn evaluate(&mut self, x: &[f64]) -> Result<(f64, Vec<f64>), ForwardError> {
+        let v = self.map.model(x);
+        let Evaluation { misfit, mut gradient } = match self.fwi.evaluate(&v) {
+            Ok(evaluation) => evaluation,
+            // a trial model the solver cannot run (unstable for this dt, or
+            // a non-positive velocity): an infinite objective makes the line
+            // search step back
+            Err(ForwardError::Unstable { .. } | ForwardError::InvalidModel { .. }) => {
+                return Ok((f64::INFINITY, vec![0.0; x.len()]));
+            }
+            Err(e) => return Err(e),
+        };
+        let mut objective = misfit;
+        if let Some(regularization) = &self.regularization {
+            objective += regularization.evaluate(self.grid, &v, &mut gradient);
+        }
+        let gx = self.map.pullback(x, &gradient);
+        self.seen.push((x.to_vec(), misfit, gradient));
+        Ok((objective, gx))
+    }
+}
+
+fn optimizer_options(settings: &Settings, map: &ModelMap, first_change: f64) -> Result<optim::Options, InversionError> {
+    let bounds = match map.variable_bounds() {
+        Some((lower, upper)) => {
+            Some(Bounds::new(lower, upper).map_err(|e| InversionError::Settings(format!("inversion.bounds: {e}")))?)
+        }
+        None => None,
+    };
+    let method = match settings.optimizer {
+        Optimizer::Lbfgs { memory } => Method::Lbfgs { memory },
+        Optimizer::ConjugateGradient => Method::ConjugateGradient,
+        Optimizer::SteepestDescent => Method::SteepestDescent,
+    };
+    Ok(optim::Options {
+        method,
+        bounds,
+        first_step: FirstStep::MaxChange(first_change),
+        ..optim::Options::for_method(method)
+    })
+}
+
+/// The filtered problem of band `band`.
+fn band_problem(problem: &Problem, settings: &Settings, band: usize) -> AcousticFwi {
+    let mut fwi = problem.fwi.clone();
+    if let Some(&cutoff) = settings.bands.get(band) {
+        let filter = LowPass::new(cutoff, fwi.config.dt);
+        filter.apply(&mut fwi.wavelet);
+        for shot in &mut fwi.shots {
+            filter.apply_record(&mut shot.observed, shot.receivers.len());
+        }
+    }
+    fwi
+}
+
+fn first_change(settings: &Settings, reference_model: &[f64]) -> f64 {
+    match settings.parameterization {
+        Parameterization::Velocity => {
+            settings.first_step * reference_model.iter().sum::<f64>() / reference_model.len().max(1) as f64
+        }
+        Parameterization::LogVelocity => settings.first_step,
+    }
+}
+
+/// An inversion in progress.
+pub struct Inversion<'a> {
+    problem: &'a Problem,
+    settings: &'a Settings,
+    band_fwi: AcousticFwi,
+}
+
+impl<'a> Inversion<'a> {
+    /// Start from `initial` (velocity, m/s): sets up band 0 and evaluates
+    /// the starting model (iteration 0).
+    pub fn start(
+        problem: &'a Problem,
+        settings: &'a Settings,
+        initial: &[f64],
+    ) -> Result<(Inversion<'a>, Progress, IterationRecord), InversionError> {
+        let mut inversion = Inversion { problem, settings, band_fwi: band_problem(problem, settings, 0) };
+        let mut start = initial.to_vec();
+        if let Some((lo, hi)) = settings.bounds {
+            start.iter_mut().for_each(|v| *v = v.clamp(lo, hi));
+        }
+        let (progress, record) = inversion.begin_band(0, 0, &start)?;
+        Ok((inversion, progress, record))
+    }
+
+    /// Continue from saved `progress`.
+    pub fn resume(problem: &'a Problem, settings: &'a Settings, progress: &Progress) -> Inversion<'a> {
+        Inversion { problem, settings, band_fwi: band_problem(problem, settings, progress.band) }
+    }
+
+    fn grid(&self) -> &pdeinv_grid::Grid {
+        &self.problem.fwi.config.grid
+    }
+
+    /// Set up band `band` at `model`: map, optimiser state (one evaluation).
+    fn begin_band(
+        &mut self,
+        band: usize,
+        iteration: usize,
+        model: &[f64],
+    ) -> Result<(Progress, IterationRecord), InversionError> {
+        let settings = self.settings;
+        self.band_fwi = band_problem(self.problem, settings, band);
+        let parameterization = settings.parameterization;
+        let mut scale = settings.mask.weights(self.grid(), &self.problem.source_positions);
+        let epsilon = match settings.preconditioner {
+            Preconditioner::None => None,
+            Preconditioner::Illumination { epsilon } => Some(epsilon),
+            Preconditioner::Default => Some(0.01),
+        };
+        if let Some(epsilon) = epsilon {
+            let illumination = self.band_fwi.illumination(model)?;
+            for (s, p) in scale.iter_mut().zip(illumination_scale(&illumination, epsilon)) {
+                *s *= p;
+            }
+        }
+        let map = ModelMap {
+            parameterization,
+            reference: model.iter().map(|&v| parameterization.to_parameter(v)).collect(),
+            scale,
+            smoothing: settings.smoothing.map(|sigma| Smoothing::new(self.grid(), sigma)),
+            bounds: settings.bounds,
+        };
+        let mut objective = BandObjective {
+            fwi: &self.band_fwi,
+            map: &map,
+            regularization: settings.regularization,
+            grid: &self.problem.fwi.config.grid,
+            seen: Vec::new(),
+        };
+        let state = optim::State::new(vec![0.0; model.len()], &mut objective)?;
+        let (_, misfit, gradient) = objective.seen.pop().expect("State::new evaluates once");
+        let record = IterationRecord {
+            iteration,
+            band,
+            cutoff: settings.bands.get(band).copied(),
+            model: map.model(&state.x),
+            gradient,
+            misfit,
+            objective: state.value,
+            step: 0.0,
+            evaluations: 1,
+        };
+        let progress = Progress { band, band_iteration: 0, iteration, map, optimizer: state, finished: false };
+        Ok((progress, record))
+    }
+
+    /// Run one iteration (switching to the next band first when the current
+    /// one has used its iterations). Returns `None` when the run is over.
+    pub fn iterate(&mut self, progress: &mut Progress) -> Result<Option<IterationRecord>, InversionError> {
+        let settings = self.settings;
+        if progress.finished || progress.iteration >= settings.iterations {
+            progress.finished = true;
+            return Ok(None);
+        }
+        if progress.band_iteration >= settings.band_iterations(progress.band) {
+            if progress.band + 1 >= settings.band_count() {
+                progress.finished = true;
+                return Ok(None);
+            }
+            let model = progress.map.model(&progress.optimizer.x);
+            let (next, _) = self.begin_band(progress.band + 1, progress.iteration, &model)?;
+            *progress = next;
+        }
+        let reference_model: Vec<f64> = progress.map.model(&vec![0.0; progress.optimizer.x.len()]);
+        let options = optimizer_options(settings, &progress.map, first_change(settings, &reference_model))?;
+        let mut objective = BandObjective {
+            fwi: &self.band_fwi,
+            map: &progress.map,
+            regularization: settings.regularization,
+            grid: &self.problem.fwi.config.grid,
+            seen: Vec::new(),
+        };
+        let mut state = progress.optimizer.clone();
+        let report = match optim::iterate(&options, &mut state, &mut objective) {
+            Ok(report) => report,
+            Err(optim::OptimError::Objective(e)) => return Err(e.into()),
+            Err(_) => {
+                // no decrease found even along the steepest descent: this
+                // band has converged as far as the data allow
+                progress.band_iteration = settings.band_iterations(progress.band);
+                return self.iterate(progress);
+            }
+        };
+        let (misfit, gradient) = objective
+            .seen
+            .iter()
+            .rev()
+            .find(|(x, _, _)| *x == state.x)
+            .map(|(_, m, g)| (*m, g.clone()))
+            .ok_or_else(|| InversionError::Settings("the optimiser accepted a point it never evaluated".into()))?;
+        let model = progress.map.model(&state.x);
+        progress.optimizer = state;
+        progress.band_iteration += 1;
+        progress.iteration += 1;
+        Ok(Some(IterationRecord {
+            iteration: progress.iteration,
+            band: progress.band,
+            cutoff: settings.bands.get(progress.band).copied(),
+            model,
+            gradient,
+            misfit,
+            objective: progress.optimizer.value,
+            step: report.step,
+            evaluations: report.evaluations,
+        }))
+    }
+}
