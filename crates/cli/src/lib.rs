@@ -34,6 +34,8 @@ enum Command {
     Misfit(commands::gradient::MisfitArgs),
     /// Gradient of the misfit by the exact discrete adjoint.
     Gradient(commands::gradient::GradientArgs),
+    /// Full-waveform inversion: recover the velocity model from the data.
+    Invert(commands::invert::Args),
     /// One gradient per checkpointing strategy: memory against recomputation.
     CheckpointBench(commands::checkpoint::Args),
     /// Import, build or smooth velocity models.
@@ -139,6 +141,7 @@ fn run() -> ExitCode {
         Command::Forward(args) => commands::forward::run(args, out),
         Command::Misfit(args) => commands::gradient::run_misfit(args, out),
         Command::Gradient(args) => commands::gradient::run_gradient(args, out),
+        Command::Invert(args) => commands::invert::run(args, out),
         Command::CheckpointBench(args) => commands::checkpoint::run(args, out),
         Command::Model(cmd) => commands::model::run(cmd, out),
         Command::Plot(args) => commands::plot::run(args, out),

@@ -11,4 +11,5 @@ pub mod misfit;
 pub mod model_map;
 pub mod optim;
 pub mod regularization;
+pub mod run;
 pub mod settings;

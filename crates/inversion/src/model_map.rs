@@ -336,7 +336,7 @@ mod tests {
         let grid = Grid::new_2d(10, 10, 10.0, 10.0).unwrap();
         let mask = MaskSpec { fixed_above: Some(25.0), source_radius: Some(20.0) }.weights(&grid, &[[50.0, 50.0]]);
         assert_eq!(mask[2 * 10 + 7], 0.0);
-        assert_eq!(mask[3 * 10 + 0], 1.0);
+        assert_eq!(mask[3 * 10], 1.0);
         assert_eq!(mask[5 * 10 + 5], 0.0);
         assert!(mask[5 * 10 + 8] > 0.0 && mask[5 * 10 + 8] < 1.0);
     }

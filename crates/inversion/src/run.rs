@@ -13,8 +13,8 @@ use crate::filter::LowPass;
 use crate::fwi::{AcousticFwi, Evaluation};
 use crate::model_map::{ModelMap, Parameterization, Smoothing, illumination_scale};
 use crate::optim::{self, Bounds, FirstStep, Method, Objective};
-use crate::settings::{Optimizer, Preconditioner, Settings};
 use crate::regularization::Regularization;
+use crate::settings::{Optimizer, Preconditioner, Settings};
 use pdeinv_forward::ForwardError;
 use thiserror::Error;
 
@@ -27,6 +27,18 @@ pub enum InversionError {
     /// The settings do not fit the problem.
     #[error("{0}")]
     Settings(String),
+    /// The optimiser could not start or go on.
+    #[error("{0}")]
+    Optimizer(String),
+}
+
+impl From<optim::OptimError<ForwardError>> for InversionError {
+    fn from(e: optim::OptimError<ForwardError>) -> Self {
+        match e {
+            optim::OptimError::Objective(e) => InversionError::Forward(e),
+            other => InversionError::Optimizer(other.to_string()),
+        }
+    }
 }
 
 /// The problem: acquisition, observed data (unfiltered) and grid.
@@ -125,12 +137,12 @@ fn optimizer_options(settings: &Settings, map: &ModelMap, first_change: f64) -> 
         Optimizer::ConjugateGradient => Method::ConjugateGradient,
         Optimizer::SteepestDescent => Method::SteepestDescent,
     };
-    Ok(optim::Options {
-        method,
-        bounds,
-        first_step: FirstStep::MaxChange(first_change),
-        ..optim::Options::for_method(method)
-    })
+    let options = match method {
+        Method::Lbfgs { memory } => optim::Options::lbfgs(memory),
+        Method::ConjugateGradient => optim::Options::conjugate_gradient(),
+        Method::SteepestDescent => optim::Options::steepest_descent(),
+    };
+    Ok(optim::Options { bounds, first_step: FirstStep::MaxChange(first_change), ..options })
 }
 
 /// The filtered problem of band `band`.
@@ -245,7 +257,7 @@ impl<'a> Inversion<'a> {
     /// one has used its iterations). Returns `None` when the run is over.
     pub fn iterate(&mut self, progress: &mut Progress) -> Result<Option<IterationRecord>, InversionError> {
         let settings = self.settings;
-        if progress.finished || progress.iteration >= settings.iterations {
+        if progress.iteration >= settings.iterations {
             progress.finished = true;
             return Ok(None);
         }
@@ -271,7 +283,8 @@ impl<'a> Inversion<'a> {
         let report = match optim::iterate(&options, &mut state, &mut objective) {
             Ok(report) => report,
             Err(optim::OptimError::Objective(e)) => return Err(e.into()),
-            Err(_) => {
+            Err(e @ optim::OptimError::Invalid(_)) => return Err(e.into()),
+            Err(optim::OptimError::NoDescentDirection | optim::OptimError::LineSearchFailed { .. }) => {
                 // no decrease found even along the steepest descent: this
                 // band has converged as far as the data allow
                 progress.band_iteration = settings.band_iterations(progress.band);
@@ -300,5 +313,107 @@ impl<'a> Inversion<'a> {
             step: report.step,
             evaluations: report.evaluations,
         }))
+    }
+}
+
+impl Progress {
+    /// The progress as named vectors of numbers, for a run file; read back
+    /// with [`Progress::from_named_vectors`], bitwise.
+    pub fn to_named_vectors(&self) -> Vec<(String, Vec<f64>)> {
+        let o = &self.optimizer;
+        let mut out = vec![
+            (
+                "progress".to_string(),
+                vec![
+                    self.band as f64,
+                    self.band_iteration as f64,
+                    self.iteration as f64,
+                    f64::from(u8::from(self.finished)),
+                ],
+            ),
+            (
+                "optimizer".to_string(),
+                vec![o.iteration as f64, o.value, o.evaluations as f64, o.last_step, o.history_s.len() as f64],
+            ),
+            ("x".to_string(), o.x.clone()),
+            ("gradient".to_string(), o.gradient.clone()),
+            ("previous_direction".to_string(), o.previous_direction.clone()),
+            ("previous_gradient".to_string(), o.previous_gradient.clone()),
+            ("map_reference".to_string(), self.map.reference.clone()),
+            ("map_scale".to_string(), self.map.scale.clone()),
+        ];
+        for (k, (s, y)) in o.history_s.iter().zip(&o.history_y).enumerate() {
+            out.push((format!("history_s_{k:03}"), s.clone()));
+            out.push((format!("history_y_{k:03}"), y.clone()));
+        }
+        out
+    }
+
+    /// Rebuild the progress saved by [`Progress::to_named_vectors`] for the
+    /// same problem and settings.
+    pub fn from_named_vectors(
+        vectors: &[(String, Vec<f64>)],
+        problem: &Problem,
+        settings: &Settings,
+    ) -> Result<Progress, String> {
+        let get = |name: &str| -> Result<&Vec<f64>, String> {
+            vectors
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v)
+                .ok_or_else(|| format!("`/resume/{name}` is missing"))
+        };
+        let cells = problem.fwi.config.grid.shape().iter().product::<usize>();
+        let sized = |name: &str, allow_empty: bool| -> Result<Vec<f64>, String> {
+            let v = get(name)?;
+            if v.len() == cells || (allow_empty && v.is_empty()) {
+                Ok(v.clone())
+            } else {
+                Err(format!("`/resume/{name}` has {} values; the model has {cells}", v.len()))
+            }
+        };
+        let progress = get("progress")?;
+        let optimizer = get("optimizer")?;
+        if progress.len() != 4 || optimizer.len() != 5 {
+            return Err("`/resume/progress` or `/resume/optimizer` has the wrong length".into());
+        }
+        let pairs = optimizer[4] as usize;
+        let mut history_s = Vec::with_capacity(pairs);
+        let mut history_y = Vec::with_capacity(pairs);
+        for k in 0..pairs {
+            history_s.push(sized(&format!("history_s_{k:03}"), false)?);
+            history_y.push(sized(&format!("history_y_{k:03}"), false)?);
+        }
+        let parameterization = settings.parameterization;
+        let map = ModelMap {
+            parameterization,
+            reference: sized("map_reference", false)?,
+            scale: sized("map_scale", false)?,
+            smoothing: settings.smoothing.map(|sigma| Smoothing::new(&problem.fwi.config.grid, sigma)),
+            bounds: settings.bounds,
+        };
+        let band = progress[0] as usize;
+        if band >= settings.band_count() {
+            return Err(format!("the run was in band {band} but the scenario has {} band(s)", settings.band_count()));
+        }
+        Ok(Progress {
+            band,
+            band_iteration: progress[1] as usize,
+            iteration: progress[2] as usize,
+            finished: progress[3] != 0.0,
+            map,
+            optimizer: optim::State {
+                iteration: optimizer[0] as usize,
+                x: sized("x", false)?,
+                value: optimizer[1],
+                gradient: sized("gradient", false)?,
+                evaluations: optimizer[2] as usize,
+                history_s,
+                history_y,
+                previous_direction: sized("previous_direction", true)?,
+                previous_gradient: sized("previous_gradient", true)?,
+                last_step: optimizer[3],
+            },
+        })
     }
 }

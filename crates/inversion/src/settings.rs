@@ -98,4 +98,3 @@ impl Settings {
         share + usize::from(band >= bands - extra)
     }
 }
-

@@ -142,9 +142,7 @@ impl Scenario {
         }
         if let Some(bands) = raw.bands {
             if bands.iter().any(|f| !(f.is_finite() && *f > 0.0)) || bands.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(fail(format!(
-                    "inversion.bands = {bands:?} must be increasing positive frequencies (Hz)"
-                )));
+                return Err(fail(format!("inversion.bands = {bands:?} must be increasing positive frequencies (Hz)")));
             }
             settings.bands = bands;
         }

@@ -161,15 +161,54 @@ struct RawWaveletFile {
 #[serde(deny_unknown_fields)]
 struct RawPositions {
     line: Option<RawLine>,
+    lines: Option<Vec<RawLine>>,
     points: Option<Vec<Vec<f64>>>,
+}
+
+/// A coordinate of a line: fixed, or `[first, last]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawCoordinate {
+    Fixed(f64),
+    Range(Vec<f64>),
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLine {
-    z: Option<f64>,
-    x: Vec<f64>,
+    z: Option<RawCoordinate>,
+    x: RawCoordinate,
     count: usize,
+}
+
+/// The `count` evenly spaced points of a line from its first to its last
+/// position (a horizontal line when `z` is fixed, vertical when `x` is,
+/// slanted when both are ranges).
+fn line_points(line: &RawLine, key: &str, dimension: usize) -> Result<Vec<[f64; 2]>, String> {
+    let range = |c: &RawCoordinate, name: &str| -> Result<(f64, f64), String> {
+        match c {
+            RawCoordinate::Fixed(v) => Ok((*v, *v)),
+            RawCoordinate::Range(r) if r.len() == 2 => Ok((r[0], r[1])),
+            RawCoordinate::Range(r) => {
+                Err(format!("{key}.{name} = {r:?} must be a position or [first, last] in metres"))
+            }
+        }
+    };
+    if line.count == 0 {
+        return Err(format!("{key}.count must be at least 1"));
+    }
+    let (x0, x1) = range(&line.x, "x")?;
+    let (z0, z1) = match (dimension, &line.z) {
+        (2, Some(z)) => range(z, "z")?,
+        (2, None) => return Err(format!("{key}.z (depth in metres) is required in 2D")),
+        _ => (0.0, 0.0),
+    };
+    Ok((0..line.count)
+        .map(|i| {
+            let f = if line.count == 1 { 0.0 } else { i as f64 / (line.count - 1) as f64 };
+            [z0 + f * (z1 - z0), x0 + f * (x1 - x0)]
+        })
+        .collect())
 }
 
 #[derive(Debug, Deserialize)]
@@ -505,28 +544,19 @@ fn model_spec(raw: &RawModel, key: &str, base: &Path, allow_smooth: bool) -> Res
 }
 
 fn positions(raw: &RawPositions, key: &str, dimension: usize) -> Result<Vec<[f64; 2]>, String> {
-    let out = match (&raw.line, &raw.points) {
-        (Some(line), None) => {
-            if line.x.len() != 2 {
-                return Err(format!("{key}.line.x = {:?} must be [first, last] in metres", line.x));
+    let out = match (&raw.line, &raw.lines, &raw.points) {
+        (Some(line), None, None) => line_points(line, &format!("{key}.line"), dimension)?,
+        (None, Some(lines), None) => {
+            if lines.is_empty() {
+                return Err(format!("{key}.lines is empty; give at least one line"));
             }
-            if line.count == 0 {
-                return Err(format!("{key}.line.count must be at least 1"));
+            let mut all = Vec::new();
+            for (i, line) in lines.iter().enumerate() {
+                all.extend(line_points(line, &format!("{key}.lines[{i}]"), dimension)?);
             }
-            let z = match (dimension, line.z) {
-                (2, Some(z)) => z,
-                (2, None) => return Err(format!("{key}.line.z (depth in metres) is required in 2D")),
-                _ => 0.0,
-            };
-            let (a, b) = (line.x[0], line.x[1]);
-            (0..line.count)
-                .map(|i| {
-                    let f = if line.count == 1 { 0.0 } else { i as f64 / (line.count - 1) as f64 };
-                    [z, a + f * (b - a)]
-                })
-                .collect()
+            all
         }
-        (None, Some(points)) => {
+        (None, None, Some(points)) => {
             if points.is_empty() {
                 return Err(format!("{key}.points is empty; give at least one position"));
             }
@@ -545,7 +575,7 @@ fn positions(raw: &RawPositions, key: &str, dimension: usize) -> Result<Vec<[f64
         }
         _ => {
             return Err(format!(
-                "{key} needs exactly one of `line = {{ z = ..., x = [first, last], count = N }}` or `points = [[z, x], ...]`"
+                "{key} needs exactly one of `line = {{ z = ..., x = [first, last], count = N }}`, `lines = [{{ ... }}, ...]` or `points = [[z, x], ...]`"
             ));
         }
     };

@@ -143,17 +143,47 @@ fn total_gradient<T: Real>(
     Ok(total)
 }
 
-/// Bytes of one forward state of the problem's first shot.
-fn state_bytes(problem: &Problem) -> Result<usize> {
-    let first = &problem.setup.shots[0];
-    Ok(match problem.precision {
+/// Bytes of one forward state of the first shot of `setup`.
+fn state_bytes(setup: &AcousticSetup, vp: &[f64], precision: Precision) -> Result<usize> {
+    let first = &setup.shots[0];
+    Ok(match precision {
         Precision::F32 => {
-            let model = AcousticModel::<f32>::new(problem.setup.config.clone(), &problem.vp)?;
-            model.shot(&first.source, &problem.setup.wavelet, &first.receivers)?.state_bytes()
+            let model = AcousticModel::<f32>::new(setup.config.clone(), vp)?;
+            model.shot(&first.source, &setup.wavelet, &first.receivers)?.state_bytes()
         }
         Precision::F64 => {
-            let model = AcousticModel::<f64>::new(problem.setup.config.clone(), &problem.vp)?;
-            model.shot(&first.source, &problem.setup.wavelet, &first.receivers)?.state_bytes()
+            let model = AcousticModel::<f64>::new(setup.config.clone(), vp)?;
+            model.shot(&first.source, &setup.wavelet, &first.receivers)?.state_bytes()
+        }
+    })
+}
+
+/// The checkpoint strategy of the scenario: the one it names, or for a
+/// memory budget the fastest that fits (the plan is printed).
+pub(crate) fn choose_strategy(scenario: &Scenario, setup: &AcousticSetup, vp: &[f64], out: Output) -> Result<Strategy> {
+    Ok(match scenario.checkpoint_strategy()? {
+        CheckpointSpec::Fixed(strategy) => strategy,
+        CheckpointSpec::Budget(budget) => {
+            let precision = scenario.precision;
+            let state_bytes = state_bytes(setup, vp, precision)?;
+            let cells = state_bytes / if precision == Precision::F32 { 4 } else { 8 };
+            let steps = setup.config.nt - 1;
+            let plan = plan_for_budget(steps, state_bytes, budget, CostModel::for_cells(cells / 2)).ok_or_else(|| {
+                UserError(format!(
+                    "{}: checkpointing.strategy.memory = {budget} bytes holds no checkpoint; one state takes {state_bytes} bytes",
+                    scenario.path.display()
+                ))
+            })?;
+            if !out.quiet {
+                println!(
+                    "checkpointing plan for {budget} bytes: {} ({} bytes of checkpoints per shot, {} recomputed steps, about {:.1} s of forward work per shot)",
+                    plan.strategy.label(),
+                    plan.memory_bytes,
+                    plan.recomputed_steps,
+                    plan.seconds
+                );
+            }
+            plan.strategy
         }
     })
 }
@@ -173,30 +203,7 @@ pub fn run_misfit(args: MisfitArgs, _out: Output) -> Result<()> {
 pub fn run_gradient(args: GradientArgs, out: Output) -> Result<()> {
     let scenario = Scenario::load(&args.scenario)?;
     let problem = load(&args.scenario, &args.model, &args.data)?;
-    let strategy = match scenario.checkpoint_strategy()? {
-        CheckpointSpec::Fixed(strategy) => strategy,
-        CheckpointSpec::Budget(budget) => {
-            let state_bytes = state_bytes(&problem)?;
-            let cells = state_bytes / if problem.precision == Precision::F32 { 4 } else { 8 };
-            let steps = problem.setup.config.nt - 1;
-            let plan = plan_for_budget(steps, state_bytes, budget, CostModel::for_cells(cells / 2)).ok_or_else(|| {
-                UserError(format!(
-                    "{}: checkpointing.strategy.memory = {budget} bytes holds no checkpoint; one state takes {state_bytes} bytes",
-                    args.scenario.display()
-                ))
-            })?;
-            if !out.quiet {
-                println!(
-                    "checkpointing plan for {budget} bytes: {} ({} bytes of checkpoints per shot, {} recomputed steps, about {:.1} s of forward work per shot)",
-                    plan.strategy.label(),
-                    plan.memory_bytes,
-                    plan.recomputed_steps,
-                    plan.seconds
-                );
-            }
-            plan.strategy
-        }
-    };
+    let strategy = choose_strategy(&scenario, &problem.setup, &problem.vp, out)?;
     let (misfit_value, values, peak) = match problem.precision {
         Precision::F32 => total_gradient::<f32>(&problem, &problem.vp, strategy, out)?,
         Precision::F64 => total_gradient::<f64>(&problem, &problem.vp, strategy, out)?,

@@ -4,5 +4,6 @@ pub mod bench;
 pub mod checkpoint;
 pub mod forward;
 pub mod gradient;
+pub mod invert;
 pub mod model;
 pub mod plot;
