@@ -150,9 +150,11 @@ impl ModelMap {
         p.into_iter()
             .map(|p| {
                 let v = self.parameterization.to_velocity(p);
+                // with projection onto variable bounds, clamping only removes
+                // the rounding of p₀ + s·x and of exp (at most an ulp or two)
                 match self.bounds {
-                    Some((lo, hi)) if self.clamps() => v.clamp(lo, hi),
-                    _ => v,
+                    Some((lo, hi)) => v.clamp(lo, hi),
+                    None => v,
                 }
             })
             .collect()

@@ -12,7 +12,7 @@
 use crate::filter::LowPass;
 use crate::fwi::{AcousticFwi, Evaluation};
 use crate::model_map::{ModelMap, Parameterization, Smoothing, illumination_scale};
-use crate::optim::{self, Bounds, FirstStep, Method, Objective};
+use crate::optim::{self, BoundedSearch, Bounds, FirstStep, Method, Objective};
 use crate::regularization::Regularization;
 use crate::settings::{Optimizer, Preconditioner, Settings};
 use pdeinv_forward::ForwardError;
@@ -142,7 +142,12 @@ fn optimizer_options(settings: &Settings, map: &ModelMap, first_change: f64) -> 
         Method::ConjugateGradient => optim::Options::conjugate_gradient(),
         Method::SteepestDescent => optim::Options::steepest_descent(),
     };
-    Ok(optim::Options { bounds, first_step: FirstStep::MaxChange(first_change), ..options })
+    Ok(optim::Options {
+        bounds,
+        first_step: FirstStep::MaxChange(first_change),
+        bounded_search: BoundedSearch::ProjectedWolfe,
+        ..options
+    })
 }
 
 /// The filtered problem of band `band`.

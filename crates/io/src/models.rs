@@ -59,6 +59,11 @@ fn build_layers(layers: &Layers, grid: &Grid) -> Result<Vec<f64>, String> {
     {
         return Err(format!("fault.dip = {} must be in (0, 90] degrees", f.dip));
     }
+    for (i, body) in layers.bodies.iter().enumerate() {
+        if body.center.len() != 2 || body.radii.len() != 2 || body.radii.iter().any(|r| !(*r > 0.0)) {
+            return Err(format!("bodies[{i}] needs center = [z, x] and radii = [rz, rx] with positive radii (metres)"));
+        }
+    }
     let slope = layers.dip.to_radians().tan();
     let mut values = Vec::with_capacity(grid.len());
     for iz in 0..grid.nz {
@@ -74,7 +79,14 @@ fn build_layers(layers: &Layers, grid: &Grid) -> Result<Vec<f64>, String> {
                 }
             }
             let layer = layers.interfaces.iter().filter(|&&zi| depth >= zi + shift).count();
-            values.push(layers.velocities[layer]);
+            let mut value = layers.velocities[layer];
+            for body in &layers.bodies {
+                let (dz, dx) = ((z - body.center[0]) / body.radii[0], (x - body.center[1]) / body.radii[1]);
+                if grid.dimension == 2 && dz * dz + dx * dx <= 1.0 {
+                    value = body.velocity;
+                }
+            }
+            values.push(value);
         }
     }
     Ok(values)
@@ -117,12 +129,31 @@ mod tests {
             interfaces: vec![50.0],
             dip: 0.0,
             fault: Some(Fault { x: 50.0, dip: 90.0, throw: 20.0 }),
+            bodies: vec![],
         };
         let v = build_layers(&layers, &g).unwrap();
         // left of the fault the interface is at 50 m, right of it at 70 m
         assert_eq!(v[5 * 11], 2.0);
         assert_eq!(v[5 * 11 + 10], 1.0);
         assert_eq!(v[7 * 11 + 10], 2.0);
+    }
+
+    #[test]
+    fn bodies_are_drawn_over_the_layers() {
+        let g = Grid::new_2d(11, 11, 10.0, 10.0).unwrap();
+        let body = crate::scenario::Body { center: vec![80.0, 50.0], radii: vec![15.0, 30.0], velocity: 9.0 };
+        let layers =
+            Layers { velocities: vec![1.0, 2.0], interfaces: vec![50.0], dip: 0.0, fault: None, bodies: vec![body] };
+        let v = build_layers(&layers, &g).unwrap();
+        assert_eq!(v[8 * 11 + 5], 9.0);
+        assert_eq!(v[8 * 11 + 2], 9.0);
+        assert_eq!(v[8 * 11 + 1], 2.0);
+        assert_eq!(v[6 * 11 + 5], 2.0);
+        let bad = Layers {
+            bodies: vec![crate::scenario::Body { center: vec![1.0], radii: vec![1.0, 1.0], velocity: 1.0 }],
+            ..layers
+        };
+        assert!(build_layers(&bad, &g).unwrap_err().contains("bodies[0]"));
     }
 
     #[test]

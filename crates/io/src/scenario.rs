@@ -72,6 +72,21 @@ pub struct Layers {
     pub dip: f64,
     /// A fault that shifts the interfaces on its right-hand side.
     pub fault: Option<Fault>,
+    /// Bodies (salt, intrusions) drawn over the layers, in order.
+    #[serde(default)]
+    pub bodies: Vec<Body>,
+}
+
+/// An elliptical body of one value, drawn over the layers.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Body {
+    /// Centre `[z, x]` (m).
+    pub center: Vec<f64>,
+    /// Semi-axes `[along z, along x]` (m).
+    pub radii: Vec<f64>,
+    /// Value inside.
+    pub velocity: f64,
 }
 
 /// A planar fault through `(0, x)` dipping at `dip` degrees; interfaces to

@@ -64,6 +64,21 @@ pub fn time_step(scenario: &Scenario, v_max: f64) -> f64 {
     })
 }
 
+/// The time step for modelling data of `scenario` that will also be
+/// inverted: stable for the true model, the starting model and the upper
+/// velocity bound of `[inversion]`, so `pdeinv forward` data can be given to
+/// `pdeinv invert --data` unchanged.
+pub fn data_time_step(scenario: &Scenario) -> Result<f64, IoError> {
+    let mut v_max = true_model(scenario)?.iter().copied().fold(0.0, f64::max);
+    if scenario.initial_model.is_some() {
+        v_max = initial_model(scenario)?.iter().copied().fold(v_max, f64::max);
+    }
+    if let Some((_, hi)) = scenario.inversion_settings()?.bounds {
+        v_max = v_max.max(hi);
+    }
+    Ok(time_step(scenario, v_max))
+}
+
 /// Set up the acoustic solver for `scenario` with velocity `vp` (m/s) and
 /// time step `dt` (see [`time_step`]; a data file's `dt` when modelling
 /// against recorded data).

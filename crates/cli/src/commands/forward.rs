@@ -32,7 +32,7 @@ pub fn run(args: Args, out: Output) -> Result<()> {
     let vp = setup::true_model(&scenario)?;
     let v_max = vp.iter().copied().fold(0.0, f64::max);
     let setup =
-        setup::acoustic(&scenario, &vp, setup::time_step(&scenario, v_max), parallelism_for(scenario.sources.len()))?;
+        setup::acoustic(&scenario, &vp, setup::data_time_step(&scenario)?, parallelism_for(scenario.sources.len()))?;
     for w in &setup.warnings {
         eprintln!("warning: {w}");
     }

@@ -62,22 +62,10 @@ pub fn run(args: Args, out: Output) -> Result<()> {
             let dt = data.dt;
             (Some((path.clone(), data)), dt)
         }
-        None => {
-            let mut v_max = initial.iter().copied().fold(0.0, f64::max);
-            if let Some(t) = &truth {
-                v_max = t.iter().copied().fold(v_max, f64::max);
-            }
-            if let Some((_, hi)) = settings.bounds {
-                v_max = v_max.max(hi);
-            }
-            (None, setup::time_step(&scenario, v_max))
-        }
+        None => (None, setup::data_time_step(&scenario)?),
     };
     let parallelism = parallelism_for(scenario.sources.len());
     let acoustic = setup::acoustic(&scenario, &initial, dt, parallelism)?;
-    for w in &acoustic.warnings {
-        eprintln!("warning: {w}");
-    }
     if let Some((hi, limit)) = settings
         .bounds
         .map(|(_, hi)| (hi, pdeinv_forward::stability::stable_dt(&scenario.grid, scenario.space_order, hi)))
@@ -119,6 +107,10 @@ pub fn run(args: Args, out: Output) -> Result<()> {
             }
         }
     };
+    // warnings only once the input has been checked (an error stays one line)
+    for w in &acoustic.warnings {
+        eprintln!("warning: {w}");
+    }
     let strategy = choose_strategy(&scenario, &acoustic, &initial, out)?;
     let problem = Problem {
         fwi: AcousticFwi {

@@ -5,6 +5,7 @@
 use super::bounds::{projected_gradient, restrict_direction};
 use super::direction::{initial_scaling, lbfgs_direction, polak_ribiere_plus};
 use super::line_search::{Acceptance, Point, Probe, Trial, backtracking, strong_wolfe};
+use super::options::BoundedSearch;
 use super::options::{Method, Options};
 use super::state::State;
 use super::vector::{dot, norm_inf, norm2, sub};
@@ -152,7 +153,9 @@ pub fn iterate<O: Objective>(
             evaluations: 0,
             trials: &mut trials,
         };
-        let result = if bounds.is_some() || options.method == Method::SteepestDescent {
+        let armijo = options.method == Method::SteepestDescent
+            || (bounds.is_some() && options.bounded_search == BoundedSearch::ProjectedArmijo);
+        let result = if armijo {
             backtracking(&mut probe, state.value, g, slope0, alpha0, options.c1)
         } else {
             strong_wolfe(&mut probe, state.value, slope0, alpha0, options.c1, options.c2)

@@ -112,7 +112,17 @@ impl<O: Objective> Probe<'_, O> {
             )));
         }
         self.evaluations += 1;
-        let slope = dot(&gradient, self.d);
+        // along the projected path, components held at a bound do not move
+        let slope = match self.bounds {
+            None => dot(&gradient, self.d),
+            Some(b) => gradient
+                .iter()
+                .zip(self.d)
+                .zip(x.iter().zip(b.lower().iter().zip(b.upper())))
+                .filter(|&((_, &d), (&xi, (&lo, &hi)))| !((d < 0.0 && xi <= lo) || (d > 0.0 && xi >= hi)))
+                .map(|((g, d), _)| g * d)
+                .sum(),
+        };
         let finite = value.is_finite() && slope.is_finite() && gradient.iter().all(|g| g.is_finite());
         self.trials.push(Trial { step: alpha, value, slope });
         Ok(Point { alpha, value, slope, x, gradient, finite })

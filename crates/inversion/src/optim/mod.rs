@@ -83,7 +83,7 @@ mod vector;
 pub use bounds::{Bounds, BoundsError};
 pub use iteration::{IterationReport, Restart, iterate};
 pub use line_search::{Acceptance, Trial};
-pub use options::{FirstStep, Method, Options};
+pub use options::{BoundedSearch, FirstStep, Method, Options};
 pub use state::State;
 
 use thiserror::Error;

@@ -50,6 +50,20 @@ impl FirstStep {
     }
 }
 
+/// Which line search runs when there are bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BoundedSearch {
+    /// Armijo backtracking along the projected path `P(x + αd)`.
+    #[default]
+    ProjectedArmijo,
+    /// The strong-Wolfe search (for L-BFGS and CG) along the projected path,
+    /// with `φ'(α)` taken over the components the bounds do not hold at
+    /// `P(x + αd)` (the one-sided derivative of the bent path). Its curvature
+    /// condition gives L-BFGS better pairs than backtracking, which accepts
+    /// the first step that decreases enough.
+    ProjectedWolfe,
+}
+
 /// Settings of [`iterate`](super::iterate) and [`minimize`](super::minimize).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
@@ -74,6 +88,8 @@ pub struct Options {
     /// (the cosine of the angle between `s` and `y`), which keeps the
     /// inverse-Hessian approximation positive definite and well conditioned.
     pub curvature_tolerance: f64,
+    /// The line search used with bounds.
+    pub bounded_search: BoundedSearch,
 }
 
 impl Options {
@@ -88,6 +104,7 @@ impl Options {
             c2: 0.9,
             max_evaluations_per_iteration: 10,
             curvature_tolerance: 1e-8,
+            bounded_search: BoundedSearch::ProjectedArmijo,
         }
     }
 
