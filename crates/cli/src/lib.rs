@@ -36,6 +36,8 @@ enum Command {
     Gradient(commands::gradient::GradientArgs),
     /// Full-waveform inversion: recover the velocity model from the data.
     Invert(commands::invert::Args),
+    /// Posterior sampling (MALA) of a zoned diffusivity: chain, mean, std.
+    Sample(commands::sample::Args),
     /// One gradient per checkpointing strategy: memory against recomputation.
     CheckpointBench(commands::checkpoint::Args),
     /// Import, build or smooth velocity models.
@@ -142,6 +144,7 @@ fn run() -> ExitCode {
         Command::Misfit(args) => commands::gradient::run_misfit(args, out),
         Command::Gradient(args) => commands::gradient::run_gradient(args, out),
         Command::Invert(args) => commands::invert::run(args, out),
+        Command::Sample(args) => commands::sample::run(args, out),
         Command::CheckpointBench(args) => commands::checkpoint::run(args, out),
         Command::Model(cmd) => commands::model::run(cmd, out),
         Command::Plot(args) => commands::plot::run(args, out),

@@ -16,6 +16,7 @@ use crate::optim::{self, BoundedSearch, Bounds, FirstStep, Method, Objective};
 use crate::regularization::Regularization;
 use crate::settings::{Optimizer, Preconditioner, Settings};
 use pdeinv_forward::ForwardError;
+use pdeinv_grid::Grid;
 use thiserror::Error;
 
 /// Errors of the inversion loop.
@@ -41,11 +42,50 @@ impl From<optim::OptimError<ForwardError>> for InversionError {
     }
 }
 
-/// The problem: acquisition, observed data (unfiltered) and grid.
+/// The data side of an inversion: the misfit of a model (one value per grid
+/// cell) against observed data and its exact gradient, for any physics.
+pub trait DataObjective: Clone + Sync {
+    /// The model grid.
+    fn grid(&self) -> &Grid;
+    /// Misfit and `dJ/dm` per cell.
+    fn evaluate(&self, model: &[f64]) -> Result<Evaluation, ForwardError>;
+    /// The diagonal pseudo-Hessian per cell for preconditioning, if the
+    /// physics has one.
+    fn illumination(&self, model: &[f64]) -> Result<Option<Vec<f64>>, ForwardError>;
+    /// The same objective on data and sources low-pass filtered to `cutoff` Hz.
+    fn filtered(&self, cutoff: f64) -> Self;
+}
+
+impl DataObjective for AcousticFwi {
+    fn grid(&self) -> &Grid {
+        &self.config.grid
+    }
+
+    fn evaluate(&self, model: &[f64]) -> Result<Evaluation, ForwardError> {
+        AcousticFwi::evaluate(self, model)
+    }
+
+    fn illumination(&self, model: &[f64]) -> Result<Option<Vec<f64>>, ForwardError> {
+        AcousticFwi::illumination(self, model).map(Some)
+    }
+
+    fn filtered(&self, cutoff: f64) -> Self {
+        let mut fwi = self.clone();
+        let filter = LowPass::new(cutoff, fwi.config.dt);
+        filter.apply(&mut fwi.wavelet);
+        for shot in &mut fwi.shots {
+            filter.apply_record(&mut shot.observed, shot.receivers.len());
+        }
+        fwi
+    }
+}
+
+/// The problem: the data objective on the recorded data (unfiltered) and
+/// the source positions (for source masks).
 #[derive(Debug, Clone)]
-pub struct Problem {
-    /// The FWI objective on the recorded data.
-    pub fwi: AcousticFwi,
+pub struct Problem<O = AcousticFwi> {
+    /// The data objective on the recorded data.
+    pub objective: O,
     /// Source positions `[z, x]` (m), for the source mask.
     pub source_positions: Vec<[f64; 2]>,
 }
@@ -91,16 +131,16 @@ pub struct IterationRecord {
 }
 
 /// The objective the optimiser sees: `J(v(x))` for one band.
-struct BandObjective<'a> {
-    fwi: &'a AcousticFwi,
+struct BandObjective<'a, O> {
+    fwi: &'a O,
     map: &'a ModelMap,
     regularization: Option<Regularization>,
-    grid: &'a pdeinv_grid::Grid,
+    grid: &'a Grid,
     /// Every evaluation of the current iteration: `(x, data misfit, dJ/dv)`.
     seen: Vec<(Vec<f64>, f64, Vec<f64>)>,
 }
 
-impl Objective for BandObjective<'_> {
+impl<O: DataObjective> Objective for BandObjective<'_, O> {
     type Error = ForwardError;
 
     fn evaluate(&mut self, x: &[f64]) -> Result<(f64, Vec<f64>), ForwardError> {
@@ -151,16 +191,11 @@ fn optimizer_options(settings: &Settings, map: &ModelMap, first_change: f64) -> 
 }
 
 /// The filtered problem of band `band`.
-fn band_problem(problem: &Problem, settings: &Settings, band: usize) -> AcousticFwi {
-    let mut fwi = problem.fwi.clone();
-    if let Some(&cutoff) = settings.bands.get(band) {
-        let filter = LowPass::new(cutoff, fwi.config.dt);
-        filter.apply(&mut fwi.wavelet);
-        for shot in &mut fwi.shots {
-            filter.apply_record(&mut shot.observed, shot.receivers.len());
-        }
+fn band_problem<O: DataObjective>(problem: &Problem<O>, settings: &Settings, band: usize) -> O {
+    match settings.bands.get(band) {
+        Some(&cutoff) => problem.objective.filtered(cutoff),
+        None => problem.objective.clone(),
     }
-    fwi
 }
 
 fn first_change(settings: &Settings, reference_model: &[f64]) -> f64 {
@@ -173,20 +208,20 @@ fn first_change(settings: &Settings, reference_model: &[f64]) -> f64 {
 }
 
 /// An inversion in progress.
-pub struct Inversion<'a> {
-    problem: &'a Problem,
+pub struct Inversion<'a, O = AcousticFwi> {
+    problem: &'a Problem<O>,
     settings: &'a Settings,
-    band_fwi: AcousticFwi,
+    band_fwi: O,
 }
 
-impl<'a> Inversion<'a> {
+impl<'a, O: DataObjective> Inversion<'a, O> {
     /// Start from `initial` (velocity, m/s): sets up band 0 and evaluates
     /// the starting model (iteration 0).
     pub fn start(
-        problem: &'a Problem,
+        problem: &'a Problem<O>,
         settings: &'a Settings,
         initial: &[f64],
-    ) -> Result<(Inversion<'a>, Progress, IterationRecord), InversionError> {
+    ) -> Result<(Inversion<'a, O>, Progress, IterationRecord), InversionError> {
         let mut inversion = Inversion { problem, settings, band_fwi: band_problem(problem, settings, 0) };
         let mut start = initial.to_vec();
         if let Some((lo, hi)) = settings.bounds {
@@ -197,12 +232,12 @@ impl<'a> Inversion<'a> {
     }
 
     /// Continue from saved `progress`.
-    pub fn resume(problem: &'a Problem, settings: &'a Settings, progress: &Progress) -> Inversion<'a> {
+    pub fn resume(problem: &'a Problem<O>, settings: &'a Settings, progress: &Progress) -> Inversion<'a, O> {
         Inversion { problem, settings, band_fwi: band_problem(problem, settings, progress.band) }
     }
 
-    fn grid(&self) -> &pdeinv_grid::Grid {
-        &self.problem.fwi.config.grid
+    fn grid(&self) -> &Grid {
+        self.problem.objective.grid()
     }
 
     /// Set up band `band` at `model`: map, optimiser state (one evaluation).
@@ -221,8 +256,9 @@ impl<'a> Inversion<'a> {
             Preconditioner::Illumination { epsilon } => Some(epsilon),
             Preconditioner::Default => Some(0.01),
         };
-        if let Some(epsilon) = epsilon {
-            let illumination = self.band_fwi.illumination(model)?;
+        if let Some(epsilon) = epsilon
+            && let Some(illumination) = self.band_fwi.illumination(model)?
+        {
             for (s, p) in scale.iter_mut().zip(illumination_scale(&illumination, epsilon)) {
                 *s *= p;
             }
@@ -238,7 +274,7 @@ impl<'a> Inversion<'a> {
             fwi: &self.band_fwi,
             map: &map,
             regularization: settings.regularization,
-            grid: &self.problem.fwi.config.grid,
+            grid: self.problem.objective.grid(),
             seen: Vec::new(),
         };
         let state = optim::State::new(vec![0.0; model.len()], &mut objective)?;
@@ -281,7 +317,7 @@ impl<'a> Inversion<'a> {
             fwi: &self.band_fwi,
             map: &progress.map,
             regularization: settings.regularization,
-            grid: &self.problem.fwi.config.grid,
+            grid: self.problem.objective.grid(),
             seen: Vec::new(),
         };
         let mut state = progress.optimizer.clone();
@@ -356,9 +392,9 @@ impl Progress {
 
     /// Rebuild the progress saved by [`Progress::to_named_vectors`] for the
     /// same problem and settings.
-    pub fn from_named_vectors(
+    pub fn from_named_vectors<O: DataObjective>(
         vectors: &[(String, Vec<f64>)],
-        problem: &Problem,
+        problem: &Problem<O>,
         settings: &Settings,
     ) -> Result<Progress, String> {
         let get = |name: &str| -> Result<&Vec<f64>, String> {
@@ -368,7 +404,7 @@ impl Progress {
                 .map(|(_, v)| v)
                 .ok_or_else(|| format!("`/resume/{name}` is missing"))
         };
-        let cells = problem.fwi.config.grid.shape().iter().product::<usize>();
+        let cells = problem.objective.grid().shape().iter().product::<usize>();
         let sized = |name: &str, allow_empty: bool| -> Result<Vec<f64>, String> {
             let v = get(name)?;
             if v.len() == cells || (allow_empty && v.is_empty()) {
@@ -394,7 +430,7 @@ impl Progress {
             parameterization,
             reference: sized("map_reference", false)?,
             scale: sized("map_scale", false)?,
-            smoothing: settings.smoothing.map(|sigma| Smoothing::new(&problem.fwi.config.grid, sigma)),
+            smoothing: settings.smoothing.map(|sigma| Smoothing::new(problem.objective.grid(), sigma)),
             bounds: settings.bounds,
         };
         let band = progress[0] as usize;

@@ -65,7 +65,7 @@ fn case(
         .collect();
     Case {
         problem: Problem {
-            fwi: AcousticFwi { config, wavelet, shots, misfit, strategy: Strategy::StoreAll, precision },
+            objective: AcousticFwi { config, wavelet, shots, misfit, strategy: Strategy::StoreAll, precision },
             source_positions: sources.to_vec(),
         },
         truth,
@@ -319,7 +319,7 @@ fn bounds_hold_after_every_iteration() {
 #[test]
 fn correlation_gradient_passes_the_taylor_test() {
     let case = case_1d(MisfitKind::NormalizedCorrelation);
-    let fwi = &case.problem.fwi;
+    let fwi = &case.problem.objective;
     // a model between start and truth, so the data do not match
     let m: Vec<f64> = case.initial.iter().zip(&case.truth).map(|(a, b)| 0.6 * a + 0.4 * b).collect();
     let evaluation = fwi.evaluate(&m).unwrap();

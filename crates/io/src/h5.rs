@@ -454,6 +454,63 @@ pub fn read_run(path: &Path) -> Result<RunFile, IoError> {
     Ok(RunFile { parameter, shape, spacing, scenario, iterations, final_model, true_model, resume })
 }
 
+/// A posterior sample file (`kind = posterior`), written by `pdeinv sample`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PosteriorFile {
+    /// Parameter name (`kappa`).
+    pub parameter: String,
+    /// Model shape.
+    pub shape: Vec<usize>,
+    /// Spacing per axis (m).
+    pub spacing: Vec<f64>,
+    /// The chain `[samples, zones]` of `ln(parameter)` per zone.
+    pub chain: Vec<f64>,
+    /// Number of zones.
+    pub zones: usize,
+    /// Log-posterior of every sample.
+    pub log_density: Vec<f64>,
+    /// Zone of every cell (model shape).
+    pub zone_map: Vec<f64>,
+    /// Posterior mean of the parameter per cell (model shape).
+    pub mean: Vec<f64>,
+    /// Posterior standard deviation of the parameter per cell (model shape).
+    pub std: Vec<f64>,
+    /// Accepted proposals / proposals after burn-in.
+    pub acceptance_rate: f64,
+    /// The step size used after burn-in.
+    pub step: f64,
+    /// The scenario text.
+    pub scenario: String,
+}
+
+/// Write a posterior file.
+pub fn write_posterior(path: &Path, post: &PosteriorFile) -> Result<(), IoError> {
+    write_atomically(path, |tmp| {
+        let e = h5err(path);
+        let file = hdf5::File::create(tmp).map_err(&e)?;
+        write_root(&file, "posterior", path)?;
+        file.new_attr::<VarLenUnicode>()
+            .create("parameter")
+            .and_then(|a| a.write_scalar(&text(&post.parameter)))
+            .map_err(&e)?;
+        write_f64_attr(&file, "spacing", &post.spacing, path)?;
+        for (name, value) in [("acceptance_rate", post.acceptance_rate), ("step", post.step)] {
+            file.new_attr::<f64>().create(name).and_then(|a| a.write_scalar(&value)).map_err(&e)?;
+        }
+        let samples = post.chain.len() / post.zones.max(1);
+        write_array(&file, "chain", &[samples, post.zones], &post.chain, path)?;
+        write_array(&file, "log_density", &[post.log_density.len()], &post.log_density, path)?;
+        write_array(&file, "zones", &post.shape, &post.zone_map, path)?;
+        write_array(&file, "mean", &post.shape, &post.mean, path)?;
+        write_array(&file, "std", &post.shape, &post.std, path)?;
+        file.new_dataset::<VarLenUnicode>()
+            .create("scenario")
+            .and_then(|d| d.write_scalar(&text(&post.scenario)))
+            .map_err(&e)?;
+        finish(file, path)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,10 +91,10 @@ impl Scenario {
         if let Some(name) = raw.parameterization {
             settings.parameterization = match name.as_str() {
                 "velocity" => Parameterization::Velocity,
-                "log-velocity" => Parameterization::LogVelocity,
+                "log-velocity" | "log" => Parameterization::LogVelocity,
                 other => {
                     return Err(fail(format!(
-                        "inversion.parameterization = {other:?} is not known; use \"velocity\" or \"log-velocity\""
+                        "inversion.parameterization = {other:?} is not known; use \"velocity\" (the parameter itself) or \"log-velocity\" (alias \"log\": its logarithm)"
                     )));
                 }
             };
@@ -288,5 +288,100 @@ first_step = 0.05
             let err = parse(text).unwrap_err().to_string();
             assert!(err.contains(needle), "{text}: {err}");
         }
+    }
+}
+
+/// The scenario's `[sampling]` table (for `pdeinv sample`):
+///
+/// ```toml
+/// [sampling]
+/// zones = [4]                              # blocks per axis ([nz, nx] in 2D): the parameters
+/// prior = { mean = 1.0, log_std = 0.5 }    # log-normal prior per zone (mean of the coefficient)
+/// noise_std = 0.02                         # data noise; default: noise.relative × RMS of the data
+/// burn_in = 300                            # adaptation steps before the kept samples
+/// step = 0.05                              # initial MALA step
+/// seed = 1
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplingSettings {
+    /// Zones per axis.
+    pub zones: Vec<usize>,
+    /// Prior median of the coefficient in every zone.
+    pub prior_mean: f64,
+    /// Prior standard deviation of its logarithm.
+    pub prior_log_std: f64,
+    /// Data noise standard deviation, if given.
+    pub noise_std: Option<f64>,
+    /// Burn-in (adaptation) iterations.
+    pub burn_in: usize,
+    /// Initial step size.
+    pub step: f64,
+    /// Seed of the chain.
+    pub seed: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSampling {
+    zones: Vec<usize>,
+    prior: RawPrior,
+    noise_std: Option<f64>,
+    burn_in: Option<usize>,
+    step: Option<f64>,
+    seed: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrior {
+    mean: f64,
+    log_std: f64,
+}
+
+impl Scenario {
+    /// The `[sampling]` table.
+    pub fn sampling_settings(&self) -> Result<SamplingSettings, IoError> {
+        let fail = |message: String| IoError::Scenario { path: self.path.clone(), message };
+        let table = self.sampling.as_ref().ok_or_else(|| {
+            fail(
+                "[sampling] is missing; add zones = [...] and prior = { mean = M, log_std = S } (see the README)"
+                    .into(),
+            )
+        })?;
+        let raw = RawSampling::deserialize(toml::Value::Table(table.clone()))
+            .map_err(|e| fail(format!("[sampling]: {}", e.message().trim())))?;
+        if raw.zones.len() != self.grid.dimension || raw.zones.contains(&0) {
+            return Err(fail(format!(
+                "sampling.zones = {:?} must give {} positive count(s), one per axis",
+                raw.zones, self.grid.dimension
+            )));
+        }
+        let shape = self.grid.shape();
+        if raw.zones.iter().zip(&shape).any(|(z, n)| z > n) {
+            return Err(fail(format!("sampling.zones = {:?} has more zones than cells {shape:?}", raw.zones)));
+        }
+        if !(raw.prior.mean.is_finite()
+            && raw.prior.mean > 0.0
+            && raw.prior.log_std.is_finite()
+            && raw.prior.log_std > 0.0)
+        {
+            return Err(fail("sampling.prior needs mean > 0 and log_std > 0".into()));
+        }
+        if raw.noise_std.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
+            return Err(fail("sampling.noise_std must be positive".into()));
+        }
+        let step = raw.step.unwrap_or(0.05);
+        if !(step.is_finite() && step > 0.0) {
+            return Err(fail(format!("sampling.step = {step} must be positive")));
+        }
+        Ok(SamplingSettings {
+            zones: raw.zones,
+            prior_mean: raw.prior.mean,
+            prior_log_std: raw.prior.log_std,
+            noise_std: raw.noise_std,
+            burn_in: raw.burn_in.unwrap_or(300),
+            step,
+            seed: raw.seed.unwrap_or(1),
+        })
     }
 }

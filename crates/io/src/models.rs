@@ -60,7 +60,7 @@ fn build_layers(layers: &Layers, grid: &Grid) -> Result<Vec<f64>, String> {
         return Err(format!("fault.dip = {} must be in (0, 90] degrees", f.dip));
     }
     for (i, body) in layers.bodies.iter().enumerate() {
-        if body.center.len() != 2 || body.radii.len() != 2 || body.radii.iter().any(|r| !(*r > 0.0)) {
+        if body.center.len() != 2 || body.radii.len() != 2 || body.radii.iter().any(|r| r.is_nan() || *r <= 0.0) {
             return Err(format!("bodies[{i}] needs center = [z, x] and radii = [rz, rx] with positive radii (metres)"));
         }
     }

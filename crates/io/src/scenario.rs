@@ -24,6 +24,15 @@ struct RawScenario {
     solver: RawSolver,
     checkpointing: Option<toml::Table>,
     inversion: Option<toml::Table>,
+    noise: Option<RawNoise>,
+    sampling: Option<toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNoise {
+    relative: f64,
+    seed: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +163,15 @@ struct RawSource {
 struct RawWavelet {
     ricker: Option<RawRicker>,
     file: Option<RawWaveletFile>,
+    gaussian: Option<RawGaussian>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGaussian {
+    center: f64,
+    width: f64,
+    amplitude: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -237,22 +255,10 @@ struct RawReceivers {
 #[serde(deny_unknown_fields)]
 struct RawSolver {
     space_order: Option<usize>,
-    boundary: Option<RawBoundary>,
+    boundary: Option<toml::Value>,
     free_surface: Option<bool>,
     precision: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBoundary {
-    cpml: Option<RawWidth>,
-    sponge: Option<RawWidth>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWidth {
-    width: usize,
+    scheme: Option<String>,
 }
 
 // --------------------------------------------------------------- validated
@@ -264,6 +270,25 @@ pub enum Physics {
     Acoustic,
     /// Diffusion (not yet available).
     Diffusion,
+}
+
+/// The diffusion solver of a scenario: `[solver] scheme` and `boundary`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DiffusionSolver {
+    /// Time discretisation.
+    pub scheme: pdeinv_forward::diffusion::Scheme,
+    /// The condition on every side.
+    pub boundary: pdeinv_forward::diffusion::Boundary,
+}
+
+/// Gaussian noise added to synthesised data: standard deviation
+/// `relative × RMS` of each shot's clean data, from a seeded generator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Noise {
+    /// Standard deviation relative to the RMS of the clean data.
+    pub relative: f64,
+    /// Seed of the generator.
+    pub seed: u64,
 }
 
 /// Floating-point precision of the solver.
@@ -300,6 +325,16 @@ pub enum WaveletSpec {
         /// Delay (s); default `1/peak_frequency`.
         delay: Option<f64>,
     },
+    /// `amplitude · exp(−((t − center)/width)²)`: a smooth pulse, for
+    /// diffusion sources.
+    Gaussian {
+        /// Time of the peak (s).
+        center: f64,
+        /// Width (s).
+        width: f64,
+        /// Peak value.
+        amplitude: f64,
+    },
     /// Samples read from a file.
     File {
         /// Samples.
@@ -317,6 +352,7 @@ impl WaveletSpec {
     pub fn peak_frequency(&self) -> f64 {
         match *self {
             WaveletSpec::Ricker { peak_frequency, .. } | WaveletSpec::File { peak_frequency, .. } => peak_frequency,
+            WaveletSpec::Gaussian { width, .. } => 1.0 / width,
         }
     }
 
@@ -327,6 +363,9 @@ impl WaveletSpec {
                 pdeinv_forward::wavelet::ricker(*peak_frequency, dt, nt, *delay)
             }
             WaveletSpec::File { samples, dt: dt_in, .. } => pdeinv_forward::wavelet::resample(samples, *dt_in, dt, nt),
+            WaveletSpec::Gaussian { center, width, amplitude } => {
+                (0..nt).map(|n| amplitude * (-((n as f64 * dt - center) / width).powi(2)).exp()).collect()
+            }
         }
     }
 }
@@ -368,6 +407,12 @@ pub struct Scenario {
     pub free_surface: bool,
     /// Precision.
     pub precision: Precision,
+    /// Diffusion solver settings (`physics = "diffusion"`).
+    pub diffusion: Option<DiffusionSolver>,
+    /// Noise added to synthesised data (`[noise]`).
+    pub noise: Option<Noise>,
+    /// `[sampling]` table, kept for the sample command.
+    pub sampling: Option<toml::Table>,
     /// `[checkpointing]` table, kept for the gradient commands.
     pub checkpointing: Option<toml::Table>,
     /// `[inversion]` table, kept for the inversion command.
@@ -452,14 +497,21 @@ impl Scenario {
         }
 
         let wavelet = match (&raw.source.wavelet.ricker, &raw.source.wavelet.file) {
-            (Some(r), None) => {
+            (None, None) if raw.source.wavelet.gaussian.is_some() => {
+                let g = raw.source.wavelet.gaussian.as_ref().expect("checked");
+                if !(g.width.is_finite() && g.width > 0.0 && g.center.is_finite()) {
+                    return Err(fail(format!("source.wavelet.gaussian needs a finite center and a positive width (s); got center = {}, width = {}", g.center, g.width)));
+                }
+                WaveletSpec::Gaussian { center: g.center, width: g.width, amplitude: g.amplitude.unwrap_or(1.0) }
+            }
+            (Some(r), None) if raw.source.wavelet.gaussian.is_none() => {
                 if !(r.peak_frequency.is_finite() && r.peak_frequency > 0.0) {
                     return Err(fail(format!("source.wavelet.ricker.peak_frequency = {} must be a positive frequency in Hz", r.peak_frequency)));
                 }
                 WaveletSpec::Ricker { peak_frequency: r.peak_frequency, delay: r.delay }
             }
-            (None, Some(f)) => read_wavelet_file(&base.join(&f.path), f).map_err(&fail)?,
-            _ => return Err(fail("source.wavelet needs exactly one of `ricker = { peak_frequency = ... }` or `file = { path = ..., dt = ... }`".into())),
+            (None, Some(f)) if raw.source.wavelet.gaussian.is_none() => read_wavelet_file(&base.join(&f.path), f).map_err(&fail)?,
+            _ => return Err(fail("source.wavelet needs exactly one of `ricker = { peak_frequency = ... }`, `gaussian = { center = ..., width = ... }` or `file = { path = ..., dt = ... }`".into())),
         };
 
         let sources = positions(&raw.source.positions, "source.positions", dimension).map_err(&fail)?;
@@ -477,16 +529,75 @@ impl Scenario {
                 pdeinv_forward::acoustic::MAX_SPACE_ORDER
             )));
         }
-        let boundary =
-            match &raw.solver.boundary {
-                None => Boundary::default(),
-                Some(RawBoundary { cpml: Some(w), sponge: None }) => Boundary::Cpml { width: w.width },
-                Some(RawBoundary { cpml: None, sponge: Some(w) }) => Boundary::Sponge { width: w.width },
-                Some(_) => return Err(fail(
-                    "solver.boundary needs exactly one of `{ cpml = { width = N } }` or `{ sponge = { width = N } }`"
-                        .into(),
-                )),
-            };
+        let mut diffusion = None;
+        let boundary = match physics {
+            Physics::Acoustic => {
+                let valid =
+                    "solver.boundary needs exactly one of `{ cpml = { width = N } }` or `{ sponge = { width = N } }`";
+                match &raw.solver.boundary {
+                    None => Boundary::default(),
+                    Some(toml::Value::Table(t)) if t.len() == 1 => {
+                        let (kind, inner) = t.iter().next().expect("one entry");
+                        let width = inner
+                            .as_table()
+                            .filter(|i| i.len() == 1)
+                            .and_then(|i| i.get("width"))
+                            .and_then(toml::Value::as_integer)
+                            .ok_or_else(|| fail(valid.into()))?;
+                        let width = usize::try_from(width).map_err(|_| fail(valid.into()))?;
+                        match kind.as_str() {
+                            "cpml" => Boundary::Cpml { width },
+                            "sponge" => Boundary::Sponge { width },
+                            _ => return Err(fail(valid.into())),
+                        }
+                    }
+                    Some(_) => return Err(fail(valid.into())),
+                }
+            }
+            Physics::Diffusion => {
+                use pdeinv_forward::diffusion::{Boundary as Side, Scheme};
+                let scheme = match raw.solver.scheme.as_deref().unwrap_or("crank-nicolson") {
+                    "crank-nicolson" => Scheme::CrankNicolson,
+                    "backward-euler" => Scheme::BackwardEuler,
+                    "explicit" => Scheme::Explicit,
+                    other => {
+                        return Err(fail(format!(
+                            "solver.scheme = \"{other}\" is not known; use \"crank-nicolson\", \"backward-euler\" or \"explicit\""
+                        )));
+                    }
+                };
+                let side = match &raw.solver.boundary {
+                    None => Side::Dirichlet,
+                    Some(toml::Value::String(name)) if name == "dirichlet" => Side::Dirichlet,
+                    Some(toml::Value::String(name)) if name == "neumann" => Side::Neumann,
+                    Some(other) => {
+                        return Err(fail(format!(
+                            "solver.boundary = {other} is not valid for diffusion; use \"dirichlet\" (u = 0) or \"neumann\" (no flux)"
+                        )));
+                    }
+                };
+                if raw.time.dt.is_none() {
+                    return Err(fail("time.dt is required for diffusion (seconds)".into()));
+                }
+                diffusion = Some(DiffusionSolver { scheme, boundary: side });
+                Boundary::default()
+            }
+        };
+        if physics == Physics::Acoustic && raw.solver.scheme.is_some() {
+            return Err(fail("solver.scheme is a diffusion setting; acoustic scenarios take space_order, boundary, free_surface and precision".into()));
+        }
+        let noise = match &raw.noise {
+            None => None,
+            Some(n) if n.relative.is_finite() && n.relative >= 0.0 => {
+                Some(Noise { relative: n.relative, seed: n.seed.unwrap_or(1) })
+            }
+            Some(n) => {
+                return Err(fail(format!(
+                    "noise.relative = {} must be a non-negative fraction of the data's RMS (0.01 for 1 %)",
+                    n.relative
+                )));
+            }
+        };
         if boundary.width() == 0 {
             return Err(fail("solver.boundary width must be at least 1 cell (20 is a good start)".into()));
         }
@@ -517,6 +628,9 @@ impl Scenario {
             boundary,
             free_surface,
             precision,
+            diffusion,
+            noise,
+            sampling: raw.sampling,
             checkpointing: raw.checkpointing,
             inversion: raw.inversion,
         })
@@ -763,6 +877,11 @@ impl Scenario {
         let fixed = match table.get("strategy") {
             None => Strategy::StoreAll,
             Some(toml::Value::String(name)) if name == "store-all" => Strategy::StoreAll,
+            Some(toml::Value::String(name)) if name == "boundary-saving" && self.physics == Physics::Diffusion => {
+                return Err(fail(
+                    "checkpointing.strategy = \"boundary-saving\" cannot be used for diffusion: rebuilding the forward field backwards in time would run the heat equation backwards, which is ill-posed; ".to_string() + valid,
+                ));
+            }
             Some(toml::Value::String(name)) if name == "boundary-saving" => {
                 return Err(fail(
                     "checkpointing.strategy = \"boundary-saving\" is not available yet; ".to_string() + valid,

@@ -69,6 +69,9 @@ pub fn time_step(scenario: &Scenario, v_max: f64) -> f64 {
 /// velocity bound of `[inversion]`, so `pdeinv forward` data can be given to
 /// `pdeinv invert --data` unchanged.
 pub fn data_time_step(scenario: &Scenario) -> Result<f64, IoError> {
+    if scenario.physics == Physics::Diffusion {
+        return scenario.dt.ok_or_else(|| scenario_error(scenario, "time.dt is required for diffusion".into()));
+    }
     let mut v_max = true_model(scenario)?.iter().copied().fold(0.0, f64::max);
     if scenario.initial_model.is_some() {
         v_max = initial_model(scenario)?.iter().copied().fold(v_max, f64::max);
@@ -143,4 +146,54 @@ pub fn acoustic(scenario: &Scenario, vp: &[f64], dt: f64, parallelism: Paralleli
         parallelism,
     };
     Ok(AcousticSetup { config, wavelet: scenario.wavelet.sample(dt, scenario.nt), shots, warnings })
+}
+
+/// Everything the diffusion solver needs for a scenario.
+#[derive(Debug, Clone)]
+pub struct DiffusionSetup {
+    /// Solver configuration (grid, scheme, boundaries, dt, nt).
+    pub config: pdeinv_forward::diffusion::DiffusionConfig,
+    /// Source time function sampled at `t_n`.
+    pub wavelet: Vec<f64>,
+    /// One experiment per source; sensors by bilinear interpolation.
+    pub shots: Vec<ShotGeometry>,
+}
+
+/// Set up the diffusion solver for `scenario` (`physics = "diffusion"`).
+/// Sources and sensors use bilinear weights (the diffusion solver needs
+/// weights on grid cells).
+pub fn diffusion(scenario: &Scenario, parallelism: Parallelism) -> Result<DiffusionSetup, IoError> {
+    use pdeinv_forward::diffusion::{Boundaries, DiffusionConfig};
+    let solver = scenario.diffusion.ok_or_else(|| {
+        scenario_error(scenario, "problem.physics is \"acoustic\"; this command needs a diffusion scenario".into())
+    })?;
+    let grid = &scenario.grid;
+    let dt = scenario.dt.ok_or_else(|| scenario_error(scenario, "time.dt is required for diffusion".into()))?;
+    let weights = |what: String, p: &[f64; 2]| {
+        point_weights(grid, &what, p[0], p[1], pdeinv_grid::Interpolation::Bilinear)
+            .map_err(|e| scenario_error(scenario, e.to_string()))
+    };
+    let receivers = scenario
+        .receivers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| weights(format!("receivers.positions[{i}]"), p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let shots = scenario
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            Ok(ShotGeometry {
+                source_position: *p,
+                source: weights(format!("source.positions[{i}]"), p)?,
+                receiver_positions: scenario.receivers.clone(),
+                receivers: receivers.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, IoError>>()?;
+    let mut config =
+        DiffusionConfig::new(grid.clone(), solver.scheme, Boundaries::all(solver.boundary), dt, scenario.nt);
+    config.parallelism = parallelism;
+    Ok(DiffusionSetup { config, wavelet: scenario.wavelet.sample(dt, scenario.nt), shots })
 }

@@ -18,6 +18,33 @@ pub enum BenchCommand {
     /// Acoustic forward modelling: prints `Mpts/s = <value>` (model grid
     /// points × steps / wall seconds; the absorbing layer is extra work not counted).
     Forward(ForwardArgs),
+    /// Implicit 2D diffusion on the SciPy anchor's problem
+    /// (`../shared/anchors/run.sh scipy-diffusion N NT`): prints
+    /// `factorisation s = <value>` and `ms/step = <value>` last.
+    Diffusion(DiffusionArgs),
+}
+
+/// Time scheme of `bench diffusion`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BenchScheme {
+    /// Crank-Nicolson (the anchor's scheme).
+    CrankNicolson,
+    /// Backward Euler.
+    BackwardEuler,
+}
+
+/// Arguments of `bench diffusion`.
+#[derive(Debug, ClapArgs)]
+pub struct DiffusionArgs {
+    /// Grid shape `N,N` (the anchor's problem is square).
+    #[arg(long, value_parser = parse_shape)]
+    shape: [usize; 2],
+    /// Time steps.
+    #[arg(long)]
+    nt: usize,
+    /// Time scheme.
+    #[arg(long, value_enum, default_value_t = BenchScheme::CrankNicolson)]
+    scheme: BenchScheme,
 }
 
 /// Floating-point precision of a run.
@@ -68,7 +95,51 @@ pub fn run(cmd: BenchCommand, out: Output) -> Result<()> {
             Precision::F32 => bench_forward::<f32>(&args, out),
             Precision::F64 => bench_forward::<f64>(&args, out),
         },
+        BenchCommand::Diffusion(args) => bench_diffusion(&args, out),
     }
+}
+
+fn bench_diffusion(args: &DiffusionArgs, out: Output) -> Result<()> {
+    use pdeinv_forward::diffusion::{DiffusionBenchmark, Scheme};
+    let [nz, nx] = args.shape;
+    if nz != nx || nz < 2 {
+        return Err(UserError(format!(
+            "--shape {nz},{nx}: the diffusion benchmark (the SciPy anchor's problem) is square; give N,N with N >= 2"
+        ))
+        .into());
+    }
+    if args.nt < 1 {
+        return Err(UserError("--nt must be at least 1".into()).into());
+    }
+    let mut problem = DiffusionBenchmark::new(nz, args.nt, Parallelism::Rows)?;
+    problem.config.scheme = match args.scheme {
+        BenchScheme::CrankNicolson => Scheme::CrankNicolson,
+        BenchScheme::BackwardEuler => Scheme::BackwardEuler,
+    };
+    let start = Instant::now();
+    let model = problem.model()?;
+    let factorisation = start.elapsed().as_secs_f64();
+    let shot = problem.shot(&model)?;
+    let mut state = shot.initial_state();
+    let start = Instant::now();
+    for n in 0..args.nt {
+        shot.step(n, &mut state);
+    }
+    let stepping = start.elapsed().as_secs_f64();
+    if !out.quiet {
+        println!(
+            "bench diffusion: {nz} x {nx} unknowns, {:?}, {} steps, {} threads, factor nonzeros {}",
+            problem.config.scheme,
+            args.nt,
+            rayon::current_num_threads(),
+            model.factor().map_or(0, |f| f.nonzeros())
+        );
+        println!("seconds = {stepping:.3}");
+        println!("checksum = {:.6e}", state.u.iter().map(|v| v.abs()).sum::<f64>());
+    }
+    println!("factorisation s = {factorisation:.4}");
+    println!("ms/step = {:.4}", 1e3 * stepping / args.nt as f64);
+    Ok(())
 }
 
 fn bench_forward<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {

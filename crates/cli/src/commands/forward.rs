@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use pdeinv_forward::acoustic::{AcousticModel, ShotInput, record_shots};
 use pdeinv_forward::{Parallelism, Real};
 use pdeinv_io::h5::{DataFile, ShotRecord, write_data};
-use pdeinv_io::scenario::{Precision, Scenario};
+use pdeinv_io::scenario::{Physics, Precision, Scenario};
 use pdeinv_io::setup::{self, AcousticSetup};
 use std::path::PathBuf;
 
@@ -29,6 +29,9 @@ pub(crate) fn parallelism_for(shots: usize) -> Parallelism {
 /// Run `forward`.
 pub fn run(args: Args, out: Output) -> Result<()> {
     let scenario = Scenario::load(&args.scenario)?;
+    if scenario.physics == Physics::Diffusion {
+        return run_diffusion(&scenario, &args, out);
+    }
     let vp = setup::true_model(&scenario)?;
     let v_max = vp.iter().copied().fold(0.0, f64::max);
     let setup =
@@ -50,10 +53,13 @@ pub fn run(args: Args, out: Output) -> Result<()> {
             c.boundary
         );
     }
-    let traces = match scenario.precision {
+    let mut traces = match scenario.precision {
         Precision::F32 => simulate::<f32>(&setup, &vp, out)?,
         Precision::F64 => simulate::<f64>(&setup, &vp, out)?,
     };
+    if let Some(noise) = scenario.noise {
+        pdeinv_inversion::noise::add_noise(&mut traces, noise.relative, noise.seed);
+    }
     let data = DataFile {
         dt: setup.config.dt,
         nt: setup.config.nt,
@@ -100,4 +106,56 @@ pub(crate) fn simulate<T: Real>(setup: &AcousticSetup, vp: &[f64], out: Output) 
     let traces = record_shots(&model, &inputs, &|| progress.step())?;
     progress.finish();
     Ok(traces.into_iter().map(|t| t.into_iter().map(Real::as_f64).collect()).collect())
+}
+
+/// `forward` for a diffusion scenario: sensor series of every experiment.
+fn run_diffusion(scenario: &Scenario, args: &Args, out: Output) -> Result<()> {
+    let kappa = setup::true_model(scenario)?;
+    let diffusion = setup::diffusion(scenario, parallelism_for(scenario.sources.len()))?;
+    crate::commands::invert::check_kappa(scenario, "model.true", &kappa)?;
+    let calibration = pdeinv_inversion::diffusion::DiffusionCalibration {
+        config: diffusion.config.clone(),
+        wavelet: diffusion.wavelet.clone(),
+        shots: diffusion
+            .shots
+            .iter()
+            .map(|s| pdeinv_inversion::fwi::FwiShot {
+                source: s.source.clone(),
+                receivers: s.receivers.clone(),
+                observed: Vec::new(),
+            })
+            .collect(),
+        strategy: pdeinv_adjoint::Strategy::StoreAll,
+    };
+    let mut traces = calibration.simulate(&kappa)?;
+    if let Some(noise) = scenario.noise {
+        pdeinv_inversion::noise::add_noise(&mut traces, noise.relative, noise.seed);
+    }
+    let data = DataFile {
+        dt: diffusion.config.dt,
+        nt: diffusion.config.nt,
+        shots: diffusion
+            .shots
+            .iter()
+            .zip(traces)
+            .map(|(shot, traces)| ShotRecord {
+                source: position(&shot.source_position, scenario.grid.dimension),
+                receivers: shot.receiver_positions.iter().map(|p| position(p, scenario.grid.dimension)).collect(),
+                traces,
+                wavelet: diffusion.wavelet.clone(),
+            })
+            .collect(),
+    };
+    write_data(&args.out, &data)?;
+    if !out.quiet {
+        println!(
+            "wrote {}: {} experiment(s), {} sensors, nt = {}, dt = {:.6e} s",
+            args.out.display(),
+            data.shots.len(),
+            scenario.receivers.len(),
+            data.nt,
+            data.dt
+        );
+    }
+    Ok(())
 }

@@ -12,11 +12,17 @@ use crate::commands::forward::{parallelism_for, simulate};
 use crate::commands::gradient::choose_strategy;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use pdeinv_adjoint::Strategy;
+use pdeinv_inversion::diffusion::DiffusionCalibration;
 use pdeinv_inversion::fwi::{AcousticFwi, FwiShot, SimulationPrecision};
-use pdeinv_inversion::run::{Inversion, IterationRecord, Problem, Progress};
+use pdeinv_inversion::metrics::{hull_mask, relative_error_where};
+use pdeinv_inversion::misfit::MisfitKind;
+use pdeinv_inversion::noise::add_noise;
+use pdeinv_inversion::run::{DataObjective, Inversion, IterationRecord, Problem, Progress};
+use pdeinv_inversion::settings::Settings;
 use pdeinv_io::figure::{CurveSpec, ImageSpec, Palette, plot_curves, plot_model, plot_models_side_by_side};
 use pdeinv_io::h5::{self, RunFile, RunIteration};
-use pdeinv_io::scenario::{Precision, Scenario};
+use pdeinv_io::scenario::{CheckpointSpec, Physics, Precision, Scenario};
 use pdeinv_io::setup;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -54,109 +60,218 @@ pub fn run(args: Args, out: Output) -> Result<()> {
     let initial = setup::initial_model(&scenario)?;
     let truth = setup::true_model(&scenario).ok();
     let previous = if args.resume { Some(read_previous(&args.out, &scenario)?) } else { None };
-
-    // the time axis: the data's, or one stable for every velocity the run may reach
-    let (observed, dt) = match &args.data {
-        Some(path) => {
-            let data = h5::read_data(path)?;
-            let dt = data.dt;
-            (Some((path.clone(), data)), dt)
+    let recorded = match &args.data {
+        Some(path) => Some((path.clone(), h5::read_data(path)?)),
+        None => None,
+    };
+    let check_data = |data: &h5::DataFile, path: &Path, shots: usize| -> Result<()> {
+        let channels = scenario.receivers.len();
+        if data.nt != scenario.nt
+            || data.shots.len() != shots
+            || data.shots.iter().any(|s| s.receivers.len() != channels)
+        {
+            return Err(UserError(format!(
+                "{}: the data has {} shot(s) of {} samples x {} receivers but the scenario describes {} shot(s) of {} x {}; use data recorded for this scenario",
+                path.display(),
+                data.shots.len(),
+                data.nt,
+                data.shots.first().map_or(0, |s| s.receivers.len()),
+                shots,
+                scenario.nt,
+                channels
+            ))
+            .into());
         }
-        None => (None, setup::data_time_step(&scenario)?),
+        Ok(())
     };
     let parallelism = parallelism_for(scenario.sources.len());
-    let acoustic = setup::acoustic(&scenario, &initial, dt, parallelism)?;
-    if let Some((hi, limit)) = settings
-        .bounds
-        .map(|(_, hi)| (hi, pdeinv_forward::stability::stable_dt(&scenario.grid, scenario.space_order, hi)))
-        && dt > limit
-    {
-        return Err(UserError(format!(
-            "{}: inversion.bounds allow {hi} m/s, for which dt = {dt:.6e} s is unstable (limit {limit:.6e} s); lower the upper bound or the time step",
-            args.scenario.display()
-        ))
-        .into());
-    }
-    let traces: Vec<Vec<f64>> = match observed {
-        Some((path, data)) => {
-            let channels = scenario.receivers.len();
-            if data.nt != scenario.nt
-                || data.shots.len() != acoustic.shots.len()
-                || data.shots.iter().any(|s| s.receivers.len() != channels)
+    let job =
+        Job { scenario: &scenario, settings: &settings, initial: &initial, truth: truth.as_deref(), previous, clock };
+    match scenario.physics {
+        Physics::Acoustic => {
+            // the time axis: the data's, or one stable for every velocity the run may reach
+            let dt = match &recorded {
+                Some((_, data)) => data.dt,
+                None => setup::data_time_step(&scenario)?,
+            };
+            let acoustic = setup::acoustic(&scenario, &initial, dt, parallelism)?;
+            if let Some((hi, limit)) = settings
+                .bounds
+                .map(|(_, hi)| (hi, pdeinv_forward::stability::stable_dt(&scenario.grid, scenario.space_order, hi)))
+                && dt > limit
             {
                 return Err(UserError(format!(
-                    "{}: the data has {} shot(s) of {} samples x {} receivers but the scenario describes {} shot(s) of {} x {}; use data recorded for this scenario",
-                    path.display(),
-                    data.shots.len(),
-                    data.nt,
-                    data.shots.first().map_or(0, |s| s.receivers.len()),
-                    acoustic.shots.len(),
-                    scenario.nt,
-                    channels
+                    "{}: inversion.bounds allow {hi} m/s, for which dt = {dt:.6e} s is unstable (limit {limit:.6e} s); lower the upper bound or the time step",
+                    args.scenario.display()
                 ))
                 .into());
             }
-            data.shots.into_iter().map(|s| s.traces).collect()
-        }
-        None => {
-            let truth = truth.as_ref().context("no true model to synthesise data from")?;
-            let synthetic_setup = setup::acoustic(&scenario, truth, dt, parallelism)?;
-            match scenario.precision {
-                Precision::F32 => simulate::<f32>(&synthetic_setup, truth, out)?,
-                Precision::F64 => simulate::<f64>(&synthetic_setup, truth, out)?,
+            let mut traces: Vec<Vec<f64>> = match recorded {
+                Some((path, data)) => {
+                    check_data(&data, &path, acoustic.shots.len())?;
+                    data.shots.into_iter().map(|s| s.traces).collect()
+                }
+                None => {
+                    let truth = truth.as_ref().context("no true model to synthesise data from")?;
+                    let synthetic_setup = setup::acoustic(&scenario, truth, dt, parallelism)?;
+                    match scenario.precision {
+                        Precision::F32 => simulate::<f32>(&synthetic_setup, truth, out)?,
+                        Precision::F64 => simulate::<f64>(&synthetic_setup, truth, out)?,
+                    }
+                }
+            };
+            if args.data.is_none()
+                && let Some(noise) = scenario.noise
+            {
+                add_noise(&mut traces, noise.relative, noise.seed);
             }
+            // warnings only once the input has been checked (an error stays one line)
+            for w in &acoustic.warnings {
+                eprintln!("warning: {w}");
+            }
+            let strategy = choose_strategy(&scenario, &acoustic, &initial, out)?;
+            let problem = Problem {
+                objective: AcousticFwi {
+                    config: acoustic.config.clone(),
+                    wavelet: acoustic.wavelet.clone(),
+                    shots: fwi_shots(&acoustic.shots, traces),
+                    misfit: settings.misfit,
+                    strategy,
+                    precision: match scenario.precision {
+                        Precision::F32 => SimulationPrecision::F32,
+                        Precision::F64 => SimulationPrecision::F64,
+                    },
+                },
+                source_positions: acoustic.shots.iter().map(|s| s.source_position).collect(),
+            };
+            drive(&args, out, job, &problem, "vp", "vp (m/s)")
         }
-    };
-    // warnings only once the input has been checked (an error stays one line)
-    for w in &acoustic.warnings {
-        eprintln!("warning: {w}");
+        Physics::Diffusion => {
+            let diffusion = setup::diffusion(&scenario, parallelism)?;
+            check_kappa(&scenario, "model.initial", &initial)?;
+            if let Some(truth) = &truth {
+                check_kappa(&scenario, "model.true", truth)?;
+            }
+            let strategy = match scenario.checkpoint_strategy()? {
+                CheckpointSpec::Fixed(strategy) => strategy,
+                CheckpointSpec::Budget(_) => Strategy::StoreAll,
+            };
+            let calibration = |shots| DiffusionCalibration {
+                config: diffusion.config.clone(),
+                wavelet: diffusion.wavelet.clone(),
+                shots,
+                strategy,
+            };
+            let mut traces: Vec<Vec<f64>> = match recorded {
+                Some((path, data)) => {
+                    check_data(&data, &path, diffusion.shots.len())?;
+                    data.shots.into_iter().map(|s| s.traces).collect()
+                }
+                None => {
+                    let truth = truth.as_ref().context("no true model to synthesise data from")?;
+                    let empty = fwi_shots(&diffusion.shots, vec![Vec::new(); diffusion.shots.len()]);
+                    calibration(empty).simulate(truth)?
+                }
+            };
+            if args.data.is_none()
+                && let Some(noise) = scenario.noise
+            {
+                add_noise(&mut traces, noise.relative, noise.seed);
+            }
+            if settings.misfit != MisfitKind::LeastSquares {
+                return Err(UserError(format!(
+                    "{}: inversion.misfit = \"{}\" is for seismograms; diffusion calibration uses \"least-squares\"",
+                    args.scenario.display(),
+                    settings.misfit.name()
+                ))
+                .into());
+            }
+            let problem = Problem {
+                objective: calibration(fwi_shots(&diffusion.shots, traces)),
+                source_positions: diffusion.shots.iter().map(|s| s.source_position).collect(),
+            };
+            drive(&args, out, job, &problem, "kappa", "kappa (m^2/s)")
+        }
     }
-    let strategy = choose_strategy(&scenario, &acoustic, &initial, out)?;
-    let problem = Problem {
-        fwi: AcousticFwi {
-            config: acoustic.config.clone(),
-            wavelet: acoustic.wavelet.clone(),
-            shots: acoustic
-                .shots
-                .iter()
-                .zip(traces)
-                .map(|(shot, observed)| FwiShot {
-                    source: shot.source.clone(),
-                    receivers: shot.receivers.clone(),
-                    observed,
-                })
-                .collect(),
-            misfit: settings.misfit,
-            strategy,
-            precision: match scenario.precision {
-                Precision::F32 => SimulationPrecision::F32,
-                Precision::F64 => SimulationPrecision::F64,
-            },
-        },
-        source_positions: acoustic.shots.iter().map(|s| s.source_position).collect(),
-    };
+}
 
+/// A diffusivity map must be positive everywhere, and stable for an
+/// explicit scheme.
+pub(crate) fn check_kappa(scenario: &Scenario, key: &str, kappa: &[f64]) -> Result<()> {
+    if let Some(index) = kappa.iter().position(|k| !(k.is_finite() && *k > 0.0)) {
+        return Err(UserError(format!(
+            "{}: {key} gives kappa = {} at cell {index}; a diffusivity must be a finite positive number (m^2/s)",
+            scenario.path.display(),
+            kappa[index]
+        ))
+        .into());
+    }
+    if let (Some(solver), Some(dt)) = (scenario.diffusion, scenario.dt)
+        && solver.scheme == pdeinv_forward::diffusion::Scheme::Explicit
+    {
+        let boundaries = pdeinv_forward::diffusion::Boundaries::all(solver.boundary);
+        let limit = pdeinv_forward::diffusion::explicit_dt_limit(&scenario.grid, boundaries, kappa)?;
+        if dt > limit {
+            return Err(UserError(format!(
+                "{}: time.dt = {dt} exceeds the explicit stability limit {limit:.6e} s for {key}; use dt <= {limit:.6e} or solver.scheme = \"crank-nicolson\"",
+                scenario.path.display()
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Acquisition and records of every shot.
+fn fwi_shots(shots: &[setup::ShotGeometry], traces: Vec<Vec<f64>>) -> Vec<FwiShot> {
+    shots
+        .iter()
+        .zip(traces)
+        .map(|(shot, observed)| FwiShot { source: shot.source.clone(), receivers: shot.receivers.clone(), observed })
+        .collect()
+}
+
+/// What every inversion run shares, whatever the physics.
+struct Job<'a> {
+    scenario: &'a Scenario,
+    settings: &'a Settings,
+    initial: &'a [f64],
+    truth: Option<&'a [f64]>,
+    previous: Option<RunFile>,
+    clock: Instant,
+}
+
+/// The iterations, the run file after each one, and the figures.
+fn drive<O: DataObjective>(
+    args: &Args,
+    out: Output,
+    job: Job<'_>,
+    problem: &Problem<O>,
+    parameter: &str,
+    units_label: &str,
+) -> Result<()> {
+    let Job { scenario, settings, initial, truth, previous, clock } = job;
     let grid = &scenario.grid;
     let mut run = RunFile {
-        parameter: "vp".into(),
+        parameter: parameter.into(),
         shape: grid.shape(),
         spacing: grid.spacing(),
         scenario: scenario.text.clone(),
-        true_model: truth.clone(),
+        true_model: truth.map(<[f64]>::to_vec),
         ..RunFile::default()
     };
     let start_seconds;
     let (mut inversion, mut progress) = match previous {
         Some(previous) => {
-            let progress = Progress::from_named_vectors(&previous.resume, &problem, &settings).map_err(|e| {
+            let progress = Progress::from_named_vectors(&previous.resume, problem, settings).map_err(|e| {
                 UserError(format!("{}: cannot resume: {e}; start a new run without --resume", args.out.display()))
             })?;
             start_seconds = previous.iterations.last().map_or(0.0, |it| it.seconds);
             run.iterations = previous.iterations;
-            (Inversion::resume(&problem, &settings, &progress), progress)
+            (Inversion::resume(problem, settings, &progress), progress)
         }
         None => {
-            let (inversion, progress, record) = Inversion::start(&problem, &settings, &initial)?;
+            let (inversion, progress, record) = Inversion::start(problem, settings, initial)?;
             start_seconds = 0.0;
             run.iterations.push(iteration_entry(&record, clock.elapsed().as_secs_f64()));
             run.resume = progress.to_named_vectors();
@@ -181,11 +296,11 @@ pub fn run(args: Args, out: Output) -> Result<()> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let final_model = run.iterations.last().map(|it| it.model.clone()).unwrap_or_else(|| initial.clone());
+    let final_model = run.iterations.last().map(|it| it.model.clone()).unwrap_or_else(|| initial.to_vec());
     run.final_model = Some(final_model.clone());
     run.resume = progress.to_named_vectors();
     h5::write_run(&args.out, &run)?;
-    let figures = write_figures(&args.out, &run, &initial)?;
+    let figures = write_figures(&args.out, &run, initial, parameter, units_label)?;
     if !out.quiet {
         let first = run.iterations.first().map_or(0.0, |it| it.misfit);
         let last = run.iterations.last().map_or(0.0, |it| it.misfit);
@@ -196,17 +311,33 @@ pub fn run(args: Args, out: Output) -> Result<()> {
             start_seconds + clock.elapsed().as_secs_f64(),
             figures.join(", ")
         );
-        if let Some(truth) = &truth {
-            println!("relative model error = {:.6}", relative_error(&final_model, &initial, truth));
+        if let Some(truth) = truth {
+            println!("relative model error = {:.6}", relative_error(&final_model, initial, truth));
+            println!(
+                "relative {parameter} error = {:.6} (‖m − m_true‖ / ‖m_true‖)",
+                distance(&final_model, truth) / truth.iter().map(|t| t * t).sum::<f64>().sqrt()
+            );
+            if scenario.grid.dimension == 2 && scenario.physics == Physics::Diffusion {
+                let mask = hull_mask(&scenario.grid, &scenario.receivers);
+                println!(
+                    "relative {parameter} error inside the sensors' hull = {:.6} ({} cells)",
+                    relative_error_where(&final_model, truth, &mask),
+                    mask.iter().filter(|&&m| m).count()
+                );
+            }
         }
     }
     Ok(())
 }
 
+/// `‖a − b‖`.
+fn distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, t)| (x - t) * (x - t)).sum::<f64>().sqrt()
+}
+
 /// `‖m − m_true‖ / ‖m₀ − m_true‖`.
 pub fn relative_error(model: &[f64], initial: &[f64], truth: &[f64]) -> f64 {
-    let distance = |a: &[f64]| a.iter().zip(truth).map(|(x, t)| (x - t) * (x - t)).sum::<f64>().sqrt();
-    distance(model) / distance(initial)
+    distance(model, truth) / distance(initial, truth)
 }
 
 fn read_previous(path: &Path, scenario: &Scenario) -> Result<RunFile> {
@@ -279,7 +410,13 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Models on one colour scale, the last gradient and the misfit curve.
-fn write_figures(path: &Path, run: &RunFile, initial: &[f64]) -> Result<Vec<String>> {
+fn write_figures(
+    path: &Path,
+    run: &RunFile,
+    initial: &[f64],
+    parameter: &str,
+    units_label: &str,
+) -> Result<Vec<String>> {
     let (nz, nx) = if run.shape.len() == 2 { (run.shape[0], run.shape[1]) } else { (1, run.shape[0]) };
     let (dz, dx) = if run.spacing.len() == 2 { (run.spacing[0], run.spacing[1]) } else { (1.0, run.spacing[0]) };
     let mut written = Vec::new();
@@ -302,7 +439,7 @@ fn write_figures(path: &Path, run: &RunFile, initial: &[f64]) -> Result<Vec<Stri
                 dz,
                 dx,
                 title,
-                colour_label: "vp (m/s)",
+                colour_label: units_label,
                 range: Some((lo, hi)),
                 palette: Palette::Viridis,
             })
@@ -321,8 +458,8 @@ fn write_figures(path: &Path, run: &RunFile, initial: &[f64]) -> Result<Vec<Stri
                     nx,
                     dz,
                     dx,
-                    title: "last gradient dJ/dv",
-                    colour_label: "dJ/dv",
+                    title: &format!("last gradient dJ/d{parameter}"),
+                    colour_label: &format!("dJ/d{parameter}"),
                     range: Some((-extent, extent)),
                     palette: Palette::Seismic,
                 },
@@ -335,7 +472,7 @@ fn write_figures(path: &Path, run: &RunFile, initial: &[f64]) -> Result<Vec<Stri
         let models = sibling(path, "models");
         plot_curves(
             &models,
-            &CurveSpec { series: &series, title: "velocity", x_label: "x (m)", y_label: "vp (m/s)", log_y: false },
+            &CurveSpec { series: &series, title: parameter, x_label: "x (m)", y_label: units_label, log_y: false },
         )?;
         written.push(models.display().to_string());
     }

@@ -7,3 +7,4 @@ pub mod gradient;
 pub mod invert;
 pub mod model;
 pub mod plot;
+pub mod sample;
