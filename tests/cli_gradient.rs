@@ -130,7 +130,7 @@ fn checkpoint_bench_table_csv_and_plot() {
     assert!(recomputed[0] == 0 && recomputed[2] > recomputed[1], "{text}");
     assert_png(&png);
     expect_user_error(&["checkpoint-bench", s(&scenario), "--strategies", "binomial:x"], "binomial:x");
-    expect_user_error(&["checkpoint-bench", s(&scenario), "--strategies", "two-level:2:3"], "not available yet");
+    expect_user_error(&["checkpoint-bench", s(&scenario), "--strategies", "boundary-saving"], "not available yet");
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! The misfit-and-gradient driver: runs a [`Schedule`] of forward advances,
 //! checkpoint stores/restores and adjoint steps over any
 //! [`AdjointPropagator`], and reports the memory the checkpoints held.
+//! Slots a schedule marks as on disk ([`Schedule::two_level`]) are kept by a
+//! [`DiskStore`] (states written as bytes through [`StateBytes`]); the others
+//! are clones in RAM.
 //!
 //! With observations `d_n = R S_n` (`n < nt`) and the least-squares misfit
 //! `J = ½ Σ_n ‖R S_n − d^obs_n‖²`, the gradient is accumulated backwards:
@@ -8,7 +11,9 @@
 //! `step_adjoint(n, S_n, μ)` followed by `μ += Rᵀ r_n`.
 
 use crate::schedule::{Action, Schedule};
+use crate::store::{DiskStore, StateBytes};
 use pdeinv_forward::{AdjointPropagator, Real};
+use std::path::PathBuf;
 use thiserror::Error;
 
 /// A schedule that does not fit the propagator or breaks its own rules.
@@ -33,6 +38,17 @@ pub enum DriverError {
     /// An action that cannot be carried out (the schedule is inconsistent).
     #[error("invalid schedule action {0}")]
     Action(String),
+    /// A disk checkpoint could not be created, written, read or removed (the directory is missing or not
+    /// writable, the disk is full, ...).
+    #[error("checkpoint directory {}: {action}: {reason}", dir.display())]
+    Disk {
+        /// The directory named for disk checkpoints.
+        dir: PathBuf,
+        /// What failed.
+        action: String,
+        /// The operating system's reason.
+        reason: String,
+    },
 }
 
 /// Where the residuals `r_n` come from.
@@ -71,33 +87,86 @@ pub struct GradientRun {
     pub misfit: f64,
     /// `dJ/dm`, one value per model parameter.
     pub gradient: Vec<f64>,
-    /// Largest number of bytes held by checkpoints at once.
+    /// Largest number of bytes held by checkpoints in RAM at once.
     pub peak_checkpoint_bytes: usize,
+    /// Largest number of bytes held by checkpoint files on disk at once (0 without disk slots).
+    pub peak_disk_bytes: usize,
     /// Forward steps run in all (the first sweep included).
     pub forward_steps: usize,
     /// Forward steps beyond the first sweep.
     pub recomputed_steps: usize,
-    /// `(seconds since the start, bytes held by checkpoints)` after every
-    /// change of the checkpoint memory.
+    /// `(seconds since the start, bytes held by checkpoints in RAM)` after
+    /// every change of the checkpoint memory.
     pub memory_timeline: Vec<(f64, usize)>,
 }
 
-/// Compute the misfit and its gradient by running `schedule`.
+/// Compute the misfit and its gradient by running `schedule`, every slot in
+/// RAM. Works for any propagator; a schedule with disk slots
+/// ([`Schedule::two_level`]) is refused with [`DriverError::Action`]: run it
+/// with [`gradient_two_level`] or [`gradient_with_progress`], which need the
+/// state to be [`StateBytes`].
 pub fn gradient<P: AdjointPropagator>(
     p: &P,
     residuals: Residuals<'_, P::Real>,
     schedule: &Schedule,
 ) -> Result<GradientRun, DriverError> {
+    run_schedule(p, residuals, schedule, &|| {}, None)
+}
+
+/// [`gradient`] for any schedule, disk slots included: disk slots are kept
+/// as files in a private subdirectory of `schedule.disk_dir` (or the system
+/// temporary directory), which is removed before returning, also on error.
+pub fn gradient_two_level<P: AdjointPropagator>(
+    p: &P,
+    residuals: Residuals<'_, P::Real>,
+    schedule: &Schedule,
+) -> Result<GradientRun, DriverError>
+where
+    P::State: StateBytes,
+{
     gradient_with_progress(p, residuals, schedule, &|| {})
 }
 
-/// [`gradient`], calling `on_step` after every forward and every adjoint step
-/// (for progress reporting).
+/// [`gradient_two_level`], calling `on_step` after every forward and every
+/// adjoint step (for progress reporting).
 pub fn gradient_with_progress<P: AdjointPropagator>(
     p: &P,
     residuals: Residuals<'_, P::Real>,
     schedule: &Schedule,
     on_step: &(dyn Fn() + Sync),
+) -> Result<GradientRun, DriverError>
+where
+    P::State: StateBytes,
+{
+    run_schedule(p, residuals, schedule, on_step, Some(&Bytes))
+}
+
+/// How the driver moves states to and from disk slots.
+trait DiskCodec<S> {
+    fn store(&self, disk: &mut DiskStore, slot: usize, state: &S) -> Result<(), DriverError>;
+    fn restore(&self, disk: &mut DiskStore, slot: usize, state: &mut S) -> Result<(), DriverError>;
+}
+
+/// States as bytes through [`StateBytes`].
+struct Bytes;
+
+impl<S: StateBytes> DiskCodec<S> for Bytes {
+    fn store(&self, disk: &mut DiskStore, slot: usize, state: &S) -> Result<(), DriverError> {
+        disk.store(slot, state)
+    }
+
+    fn restore(&self, disk: &mut DiskStore, slot: usize, state: &mut S) -> Result<(), DriverError> {
+        disk.restore(slot, state)
+    }
+}
+
+/// The executor; `codec` is `None` when the state cannot go to disk.
+fn run_schedule<P: AdjointPropagator>(
+    p: &P,
+    residuals: Residuals<'_, P::Real>,
+    schedule: &Schedule,
+    on_step: &(dyn Fn() + Sync),
+    codec: Option<&dyn DiskCodec<P::State>>,
 ) -> Result<GradientRun, DriverError> {
     let nt = p.nt();
     let channels = p.channels();
@@ -127,6 +196,20 @@ pub fn gradient_with_progress<P: AdjointPropagator>(
             }
             Residuals::Given(d) => out.copy_from_slice(&d[n * channels..(n + 1) * channels]),
             Residuals::Misfit(_) => p.observe(n, state, out),
+        }
+    };
+    let mut disk = match (schedule.disk_slots, codec) {
+        (0, _) => None,
+        (_, None) => {
+            return Err(DriverError::Action(format!(
+                "the schedule keeps {} slots on disk, but this entry point keeps states in RAM only \
+                 (use gradient_two_level)",
+                schedule.disk_slots
+            )));
+        }
+        (slots, Some(codec)) => {
+            let dir = schedule.disk_dir.clone().unwrap_or_else(std::env::temp_dir);
+            Some((DiskStore::create(&dir, slots)?, codec))
         }
     };
     let state_bytes = p.state_bytes();
@@ -181,6 +264,10 @@ pub fn gradient_with_progress<P: AdjointPropagator>(
                     )));
                 }
                 observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
+                if let Some((store, codec)) = disk.as_mut().filter(|_| schedule.is_disk_slot(slot)) {
+                    codec.store(store, slot, &current)?;
+                    continue;
+                }
                 match &mut slots[slot] {
                     Some(existing) => existing.clone_from(&current),
                     empty => {
@@ -191,6 +278,13 @@ pub fn gradient_with_progress<P: AdjointPropagator>(
                     }
                 }
             }
+            Action::Restore { slot, step } if schedule.is_disk_slot(slot) => match disk.as_mut() {
+                Some((store, codec)) if store.holds(slot) => {
+                    codec.restore(store, slot, &mut current)?;
+                    current_step = step;
+                }
+                _ => return Err(DriverError::Action(format!("{action:?} of an empty slot"))),
+            },
             Action::Restore { slot, step } => match slots.get(slot).and_then(Option::as_ref) {
                 Some(saved) => {
                     current.clone_from(saved);
@@ -198,6 +292,11 @@ pub fn gradient_with_progress<P: AdjointPropagator>(
                 }
                 None => return Err(DriverError::Action(format!("{action:?} of an empty slot"))),
             },
+            Action::Free { slot } if schedule.is_disk_slot(slot) => {
+                if let Some((store, _)) = disk.as_mut() {
+                    store.free(slot)?;
+                }
+            }
             Action::Free { slot } => {
                 if slots.get_mut(slot).and_then(Option::take).is_some() {
                     held -= state_bytes;
@@ -229,10 +328,13 @@ pub fn gradient_with_progress<P: AdjointPropagator>(
         misfit = source.misfit_and_adjoint_source(&mut r);
     }
     p.finish_gradient(&mut adjoint, &mut gradient);
+    let peak_disk_bytes = disk.as_ref().map_or(0, |(store, _)| store.peak_bytes());
+    drop(disk);
     Ok(GradientRun {
         misfit,
         gradient,
         peak_checkpoint_bytes: peak,
+        peak_disk_bytes,
         forward_steps,
         recomputed_steps: forward_steps.saturating_sub(steps.saturating_sub(1)),
         memory_timeline,

@@ -8,11 +8,14 @@
 
 pub mod driver;
 pub mod schedule;
+pub mod store;
 pub mod strategy;
 pub mod verify;
 
 pub use driver::{
-    AdjointSource, DriverError, GradientRun, Residuals, gradient, gradient_with_progress, misfit, misfit_of,
+    AdjointSource, DriverError, GradientRun, Residuals, gradient, gradient_two_level, gradient_with_progress, misfit,
+    misfit_of,
 };
 pub use schedule::{Action, Schedule};
-pub use strategy::{CostModel, Plan, Strategy, parse_bytes, plan_for_budget};
+pub use store::{DiskStore, StateBytes};
+pub use strategy::{CostModel, DiskDir, Plan, Strategy, parse_bytes, plan_for_budget};

@@ -11,11 +11,13 @@
 //! * [`Schedule::store_all`]: keep every state, no recomputation, `n` slots;
 //! * [`Schedule::periodic`]: keep every `every`-th state plus a buffer for the segment being reversed;
 //! * [`Schedule::binomial`]: the optimal binomial schedule of Griewank & Walther ("Algorithm 799: revolve", 2000)
-//!   for a given number of slots; it needs exactly [`optimal_forward_steps`] forward steps.
+//!   for a given number of slots; it needs exactly [`optimal_forward_steps`] forward steps;
+//! * [`Schedule::two_level`]: the binomial schedule with some of its slots marked as kept on disk.
 //!
 //! [`Schedule::validate`] simulates a schedule and checks it, so executors may trust any schedule that validates.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use thiserror::Error;
 
@@ -69,6 +71,13 @@ pub struct Schedule {
     /// The number of checkpoint slots the actions may use (slot indices are `< slots`); an executor can
     /// allocate this many state buffers up front. [`Schedule::peak_slots`] never exceeds it.
     pub slots: usize,
+    /// Slots `0 .. disk_slots` are kept on disk, the others in RAM (0 for the RAM-only schedules; see
+    /// [`Schedule::two_level`]). For the binomial schedule the lowest-numbered slots hold the longest-lived
+    /// checkpoints (slot 0 holds `S_0` throughout), so they are the ones worth moving to disk.
+    pub disk_slots: usize,
+    /// The directory in which disk slots are kept (`None`: the system temporary directory); unused without disk
+    /// slots. The executor creates a private subdirectory inside it.
+    pub disk_dir: Option<PathBuf>,
 }
 
 /// Why a schedule is invalid (see [`Schedule::validate`]); `index` is the position of the offending action.
@@ -242,7 +251,7 @@ impl Schedule {
             actions.push(Action::Reverse { step: k });
             actions.push(Action::Free { slot: k });
         }
-        Schedule { actions, steps: n, slots: n }
+        Schedule { actions, steps: n, slots: n, disk_slots: 0, disk_dir: None }
     }
 
     /// Periodic checkpointing: the first sweep stores every `every`-th state `S_0, S_e, S_2e, ...` (`e = every`)
@@ -263,7 +272,7 @@ impl Schedule {
     pub fn periodic(n: usize, every: usize) -> Schedule {
         let e = every.max(1);
         if n == 0 {
-            return Schedule { actions: Vec::new(), steps: 0, slots: 0 };
+            return Schedule { actions: Vec::new(), steps: 0, slots: 0, disk_slots: 0, disk_dir: None };
         }
         let c = n.div_ceil(e);
         let buffer = e.min(n).saturating_sub(2);
@@ -300,7 +309,7 @@ impl Schedule {
             actions.push(Action::Free { slot: k });
             current = a;
         }
-        Schedule { actions, steps: n, slots: c + buffer }
+        Schedule { actions, steps: n, slots: c + buffer, disk_slots: 0, disk_dir: None }
     }
 
     /// The optimal binomial (Revolve) schedule with `snapshots` checkpoint slots, one of which holds `S_0`
@@ -318,7 +327,7 @@ impl Schedule {
     pub fn binomial(n: usize, snapshots: usize) -> Schedule {
         if n <= 1 {
             let actions = if n == 1 { vec![Action::Reverse { step: 0 }] } else { Vec::new() };
-            return Schedule { actions, steps: n, slots: 0 };
+            return Schedule { actions, steps: n, slots: 0, disk_slots: 0, disk_dir: None };
         }
         let slots = snapshots.clamp(1, n - 1);
         let mut actions = Vec::with_capacity(4 * n);
@@ -352,7 +361,50 @@ impl Schedule {
                 stack.push((mid, fine));
             }
         }
-        Schedule { actions, steps: n, slots }
+        Schedule { actions, steps: n, slots, disk_slots: 0, disk_dir: None }
+    }
+
+    /// The two-level schedule: [`Schedule::binomial`] with `ram + disk` slots, of which the `disk` lowest-numbered
+    /// (the longest-lived checkpoints) are kept on disk and the others in RAM.
+    ///
+    /// The actions, forward steps and recomputations are exactly those of `binomial(n, ram + disk)`. When the
+    /// binomial schedule needs fewer slots than `ram + disk` (`n - 1` at most), the disk keeps `min(disk, slots)`
+    /// of them, so at most `ram` slots are ever in RAM. `disk = 0` is treated as 1. Disk slots go to the system
+    /// temporary directory unless [`Schedule::with_disk_dir`] names another.
+    pub fn two_level(n: usize, ram: usize, disk: usize) -> Schedule {
+        let mut schedule = Schedule::binomial(n, ram.saturating_add(disk.max(1)));
+        schedule.disk_slots = disk.max(1).min(schedule.slots);
+        schedule
+    }
+
+    /// This schedule with its disk slots kept in `dir` (`None`: the system temporary directory).
+    pub fn with_disk_dir(mut self, dir: Option<PathBuf>) -> Schedule {
+        self.disk_dir = dir;
+        self
+    }
+
+    /// Whether `slot` is kept on disk (`slot < disk_slots`).
+    pub fn is_disk_slot(&self, slot: usize) -> bool {
+        slot < self.disk_slots
+    }
+
+    /// The largest number of RAM slots (`slot >= disk_slots`) simultaneously holding a state.
+    pub fn peak_ram_slots(&self) -> usize {
+        let mut table = SlotTable::default();
+        let (mut held, mut peak) = (0usize, 0usize);
+        for action in &self.actions {
+            match *action {
+                Action::Store { slot, step } if !self.is_disk_slot(slot) => {
+                    held += usize::from(table.set(slot, Some(step)).is_none());
+                    peak = peak.max(held);
+                }
+                Action::Free { slot } if !self.is_disk_slot(slot) => {
+                    held -= usize::from(table.set(slot, None).is_some());
+                }
+                _ => {}
+            }
+        }
+        peak
     }
 
     /// Total number of forward steps in all `Advance` actions.
@@ -715,6 +767,28 @@ mod tests {
     }
 
     #[test]
+    fn two_level_is_binomial_with_the_lowest_slots_on_disk() {
+        for (n, ram, disk) in [(100, 3, 2), (100, 0, 4), (50, 2, 1), (5, 10, 10), (1, 2, 2), (300, 7, 3)] {
+            let sched = Schedule::two_level(n, ram, disk);
+            let binomial = Schedule::binomial(n, ram + disk);
+            assert_eq!(sched.actions, binomial.actions);
+            assert_eq!(sched.slots, binomial.slots);
+            sched.validate().unwrap();
+            assert_eq!(sched.disk_slots, disk.min(binomial.slots));
+            assert!(sched.peak_ram_slots() <= ram, "two_level({n}, {ram}, {disk})");
+            assert!(sched.is_disk_slot(0) || sched.slots == 0);
+            assert!(!sched.is_disk_slot(sched.disk_slots));
+        }
+        // the RAM slots are the deeper, most reused ones
+        let sched = Schedule::two_level(100, 3, 2);
+        assert_eq!(sched.peak_ram_slots(), 3);
+        assert_eq!(Schedule::two_level(10, 1, 0), Schedule::two_level(10, 1, 1));
+        assert_eq!(Schedule::binomial(10, 3).peak_ram_slots(), Schedule::binomial(10, 3).peak_slots());
+        let dir = Some(PathBuf::from("/somewhere"));
+        assert_eq!(Schedule::two_level(10, 1, 1).with_disk_dir(dir.clone()).disk_dir, dir);
+    }
+
+    #[test]
     fn store_all() {
         for n in 0..=200 {
             let sched = Schedule::store_all(n);
@@ -780,7 +854,7 @@ mod tests {
     }
 
     fn broken(actions: Vec<Action>, steps: usize, slots: usize) -> ScheduleError {
-        Schedule { actions, steps, slots }.validate().unwrap_err()
+        Schedule { actions, steps, slots, disk_slots: 0, disk_dir: None }.validate().unwrap_err()
     }
 
     #[test]
@@ -868,6 +942,8 @@ mod tests {
             ],
             steps: 1,
             slots: usize::MAX,
+            disk_slots: 0,
+            disk_dir: None,
         };
         sched.validate().unwrap();
         assert_eq!(sched.peak_slots(), 1);

@@ -1,6 +1,35 @@
 //! Checkpointing strategies as the user names them, turned into schedules.
 
 use crate::schedule::Schedule;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// A directory for disk checkpoints, as a `Copy` handle (so that [`Strategy`] stays `Copy`).
+///
+/// The path is interned: each distinct path is allocated once for the life of the process (a scenario names one
+/// directory, so this is a few bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DiskDir(&'static Path);
+
+impl DiskDir {
+    /// The handle of `path`.
+    pub fn new(path: impl Into<PathBuf>) -> DiskDir {
+        static INTERNED: Mutex<Vec<&'static Path>> = Mutex::new(Vec::new());
+        let path = path.into();
+        let mut interned = INTERNED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(&known) = interned.iter().find(|p| **p == path) {
+            return DiskDir(known);
+        }
+        let leaked: &'static Path = Box::leak(path.into_boxed_path());
+        interned.push(leaked);
+        DiskDir(leaked)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &'static Path {
+        self.0
+    }
+}
 
 /// How the forward states needed by the adjoint sweep are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +46,16 @@ pub enum Strategy {
         /// Checkpoint slots.
         snapshots: usize,
     },
+    /// The binomial schedule with `ram + disk` slots, `disk` of them (the longest-lived) kept as files in `dir`
+    /// (the system temporary directory when `None`) and `ram` in memory.
+    TwoLevel {
+        /// Checkpoint slots in RAM (may be 0).
+        ram: usize,
+        /// Checkpoint slots on disk (at least 1).
+        disk: usize,
+        /// Directory for the disk slots (a private subdirectory is created inside it).
+        dir: Option<DiskDir>,
+    },
 }
 
 impl Strategy {
@@ -26,15 +65,19 @@ impl Strategy {
             Strategy::StoreAll => Schedule::store_all(steps),
             Strategy::Periodic { every } => Schedule::periodic(steps, every.max(1)),
             Strategy::Binomial { snapshots } => Schedule::binomial(steps, snapshots.max(1)),
+            Strategy::TwoLevel { ram, disk, dir } => {
+                Schedule::two_level(steps, ram, disk).with_disk_dir(dir.map(|d| d.path().to_path_buf()))
+            }
         }
     }
 
-    /// A short name for tables (`store-all`, `periodic:50`, `binomial:30`).
+    /// A short name for tables (`store-all`, `periodic:50`, `binomial:30`, `two-level:4:2`).
     pub fn label(&self) -> String {
         match *self {
             Strategy::StoreAll => "store-all".into(),
             Strategy::Periodic { every } => format!("periodic:{every}"),
             Strategy::Binomial { snapshots } => format!("binomial:{snapshots}"),
+            Strategy::TwoLevel { ram, disk, .. } => format!("two-level:{ram}:{disk}"),
         }
     }
 }
@@ -160,5 +203,19 @@ mod tests {
         let plan = plan_for_budget(100, 1000, 1_000_000, costly).unwrap();
         assert_ne!(plan.strategy, Strategy::StoreAll);
         assert!(plan_for_budget(100, 1000, 999, cost).is_none());
+    }
+
+    #[test]
+    fn two_level_names_its_slots_and_directory() {
+        let dir = DiskDir::new("/tmp/x");
+        assert_eq!(dir, DiskDir::new(PathBuf::from("/tmp/x")));
+        assert!(std::ptr::eq(dir.path(), DiskDir::new("/tmp/x").path()));
+        let strategy = Strategy::TwoLevel { ram: 2, disk: 3, dir: Some(dir) };
+        assert_eq!(strategy.label(), "two-level:2:3");
+        let schedule = strategy.schedule(100);
+        assert_eq!(schedule.actions, Schedule::binomial(100, 5).actions);
+        assert_eq!(schedule.disk_slots, 3);
+        assert_eq!(schedule.disk_dir.as_deref(), Some(Path::new("/tmp/x")));
+        assert_eq!(Strategy::TwoLevel { ram: 2, disk: 3, dir: None }.schedule(100).disk_dir, None);
     }
 }

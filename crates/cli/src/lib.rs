@@ -76,6 +76,9 @@ fn is_user_error(error: &anyhow::Error) -> bool {
             || e.is::<pdeinv_io::IoError>()
             || e.is::<pdeinv_forward::ForwardError>()
             || e.is::<pdeinv_grid::GridError>()
+            // the checkpoint directory is missing, unwritable or full
+            || e.downcast_ref::<pdeinv_adjoint::DriverError>()
+                .is_some_and(|d| matches!(d, pdeinv_adjoint::DriverError::Disk { .. }))
     })
 }
 

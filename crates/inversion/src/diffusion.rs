@@ -7,7 +7,7 @@
 use crate::filter::LowPass;
 use crate::fwi::{Evaluation, FwiShot};
 use crate::run::DataObjective;
-use pdeinv_adjoint::{Residuals, Strategy, gradient};
+use pdeinv_adjoint::{Residuals, Strategy, gradient_two_level};
 use pdeinv_forward::diffusion::{DiffusionConfig, DiffusionError, DiffusionModel, SourceTimeFunctions};
 use pdeinv_forward::{ForwardError, Parallelism, Propagator};
 use pdeinv_grid::Grid;
@@ -72,7 +72,7 @@ impl DataObjective for DiffusionCalibration {
         let schedule = self.strategy.schedule(steps);
         let runs = self.per_shot(kappa, |experiment, observed| {
             debug_assert_eq!(observed.len(), experiment.nt() * experiment.channels());
-            gradient(experiment, Residuals::Observed(observed), &schedule)
+            gradient_two_level(experiment, Residuals::Observed(observed), &schedule)
         })?;
         let mut total = Evaluation { misfit: 0.0, gradient: vec![0.0; kappa.len()] };
         for run in runs {

@@ -867,7 +867,7 @@ impl Scenario {
                 return Err(fail(format!("unknown key `checkpointing.{key}`; the table takes `strategy`")));
             }
         }
-        let valid = "use \"store-all\", { periodic = { every = N } }, { binomial = { snapshots = S } } or { memory = \"2GiB\" }";
+        let valid = "use \"store-all\", { periodic = { every = N } }, { binomial = { snapshots = S } }, { two-level = { ram = S, disk = D, dir = \"...\" } } or { memory = \"2GiB\" }";
         let positive = |value: Option<&toml::Value>, key: &str| -> Result<usize, IoError> {
             match value.and_then(toml::Value::as_integer) {
                 Some(v) if v >= 1 => Ok(v as usize),
@@ -904,7 +904,57 @@ impl Scenario {
                         snapshots: positive(inner.and_then(|t| t.get("snapshots")), "binomial.snapshots")?,
                     },
                     "two-level" => {
-                        return Err(fail(format!("checkpointing.strategy `two-level` is not available yet; {valid}")));
+                        let Some(inner) = inner else {
+                            return Err(fail(format!(
+                                "checkpointing.strategy.two-level must be a table {{ ram = S, disk = D, dir = \"...\" }}; {valid}"
+                            )));
+                        };
+                        for key in inner.keys() {
+                            if !matches!(key.as_str(), "ram" | "disk" | "dir") {
+                                return Err(fail(format!(
+                                    "unknown key `checkpointing.strategy.two-level.{key}`; it takes `ram` (RAM slots, >= 0), `disk` (disk slots, >= 1) and `dir` (directory for the disk slots)"
+                                )));
+                            }
+                        }
+                        let ram = match inner.get("ram").map(toml::Value::as_integer) {
+                            Some(Some(v)) if v >= 0 => v as usize,
+                            _ => {
+                                return Err(fail(
+                                    "checkpointing.strategy.two-level.ram must be an integer >= 0 (checkpoint slots in RAM)"
+                                        .into(),
+                                ));
+                            }
+                        };
+                        let disk = positive(inner.get("disk"), "two-level.disk")?;
+                        let dir = match inner.get("dir") {
+                            None => None,
+                            Some(toml::Value::String(text)) => {
+                                let base = self.path.parent().unwrap_or(std::path::Path::new("."));
+                                let dir = base.join(text);
+                                match std::fs::metadata(&dir) {
+                                    Ok(m) if m.is_dir() => {}
+                                    Ok(_) => {
+                                        return Err(fail(format!(
+                                            "checkpointing.strategy.two-level.dir: {} is not a directory",
+                                            dir.display()
+                                        )));
+                                    }
+                                    Err(e) => {
+                                        return Err(fail(format!(
+                                            "checkpointing.strategy.two-level.dir: cannot use directory {}: {e}",
+                                            dir.display()
+                                        )));
+                                    }
+                                }
+                                Some(pdeinv_adjoint::DiskDir::new(dir))
+                            }
+                            Some(other) => {
+                                return Err(fail(format!(
+                                    "checkpointing.strategy.two-level.dir = {other} must be a string (a directory, relative to the scenario file)"
+                                )));
+                            }
+                        };
+                        Strategy::TwoLevel { ram, disk, dir }
                     }
                     other => return Err(fail(format!("checkpointing.strategy `{other}` is not known; {valid}"))),
                 }

@@ -89,7 +89,7 @@ pub fn acoustic(scenario: &Scenario, vp: &[f64], dt: f64, parallelism: Paralleli
     if scenario.physics != Physics::Acoustic {
         return Err(scenario_error(
             scenario,
-            "problem.physics = \"diffusion\" is not available yet; use \"acoustic\"".into(),
+            "problem.physics = \"diffusion\": this command models acoustic waves; diffusion scenarios run with forward, invert and sample".into(),
         ));
     }
     let grid = &scenario.grid;

@@ -5,7 +5,7 @@
 use crate::Output;
 use crate::UserError;
 use anyhow::{Context, Result};
-use pdeinv_adjoint::{GradientRun, Residuals, Strategy, gradient};
+use pdeinv_adjoint::{GradientRun, Residuals, Strategy, gradient_two_level};
 use pdeinv_forward::acoustic::AcousticModel;
 use pdeinv_forward::{Parallelism, Propagator, Real, record};
 use pdeinv_io::atomic::write_bytes_atomically;
@@ -21,7 +21,9 @@ pub struct Args {
     /// Scenario file (TOML): data are synthesised from `[model.true]`, the
     /// gradient is taken at `[model.initial]` (or the true model if absent).
     scenario: PathBuf,
-    /// Comma-separated strategies: store-all, periodic:K, binomial:S
+    /// Comma-separated strategies: store-all, periodic:K, binomial:S,
+    /// two-level:RAM:DISK (RAM slots in memory, DISK slots as files in the
+    /// system temporary directory; peak_bytes counts the RAM slots)
     /// (default: store-all, periodic at √nt, binomial with 4, 10 and 30 snapshots).
     #[arg(long)]
     strategies: Option<String>,
@@ -34,23 +36,32 @@ pub struct Args {
 }
 
 fn parse_strategies(text: &str) -> Result<Vec<Strategy>> {
-    let valid = "valid: store-all, periodic:K, binomial:S (K, S positive integers)";
+    let valid = "valid: store-all, periodic:K, binomial:S, two-level:RAM:DISK (K, S, DISK positive integers, RAM >= 0)";
     text.split(',')
         .map(str::trim)
         .map(|item| {
             let mut parts = item.split(':');
             let name = parts.next().unwrap_or_default();
-            let number = |parts: &mut std::str::Split<'_, char>| -> Result<usize> {
+            let number_from = |parts: &mut std::str::Split<'_, char>, least: usize| -> Result<usize> {
                 match parts.next().and_then(|v| v.parse::<usize>().ok()) {
-                    Some(v) if v >= 1 => Ok(v),
+                    Some(v) if v >= least => Ok(v),
+                    _ if least == 0 => Err(UserError(format!(
+                        "--strategies: `{item}` needs a non-negative integer of RAM slots; {valid}"
+                    ))
+                    .into()),
                     _ => Err(UserError(format!("--strategies: `{item}` needs a positive integer; {valid}")).into()),
                 }
             };
+            let number = |parts: &mut std::str::Split<'_, char>| number_from(parts, 1);
             let strategy = match name {
                 "store-all" => Strategy::StoreAll,
                 "periodic" => Strategy::Periodic { every: number(&mut parts)? },
                 "binomial" => Strategy::Binomial { snapshots: number(&mut parts)? },
-                "two-level" | "boundary-saving" => {
+                "two-level" => {
+                    let ram = number_from(&mut parts, 0)?;
+                    Strategy::TwoLevel { ram, disk: number(&mut parts)?, dir: None }
+                }
+                "boundary-saving" => {
                     return Err(UserError(format!("--strategies: `{name}` is not available yet; {valid}")).into());
                 }
                 _ => return Err(UserError(format!("--strategies: `{item}` is not a strategy; {valid}")).into()),
@@ -173,8 +184,8 @@ fn measure<T: Real>(
     let mut reference: Option<Vec<f64>> = None;
     for &strategy in strategies {
         let clock = Instant::now();
-        let run =
-            gradient(&propagator, Residuals::Observed(&observed), &strategy.schedule(steps)).context("gradient run")?;
+        let run = gradient_two_level(&propagator, Residuals::Observed(&observed), &strategy.schedule(steps))
+            .with_context(|| format!("gradient run with {}", strategy.label()))?;
         let seconds = clock.elapsed().as_secs_f64();
         let base = reference.get_or_insert_with(|| run.gradient.clone());
         let scale = base.iter().fold(0.0f64, |m, g| m.max(g.abs())).max(f64::MIN_POSITIVE);
@@ -182,4 +193,20 @@ fn measure<T: Real>(
         rows.push(Row { strategy, run, seconds, difference });
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_level_parses_with_ram_and_disk_slots() {
+        let parsed = parse_strategies("store-all, two-level:3:2, two-level:0:1").unwrap();
+        assert_eq!(parsed[1], Strategy::TwoLevel { ram: 3, disk: 2, dir: None });
+        assert_eq!(parsed[2], Strategy::TwoLevel { ram: 0, disk: 1, dir: None });
+        for bad in ["two-level", "two-level:3", "two-level:3:0", "two-level:-1:2", "two-level:1:2:3"] {
+            let error = parse_strategies(bad).unwrap_err().to_string();
+            assert!(error.contains("two-level:RAM:DISK"), "{bad}: {error}");
+        }
+    }
 }

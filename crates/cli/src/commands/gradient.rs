@@ -133,7 +133,7 @@ fn total_gradient<T: Real>(
     progress.finish();
     let mut total = (0.0, vec![0.0; vp.len()], 0usize);
     for run in runs {
-        let run = run.context("the checkpoint schedule does not fit the problem")?;
+        let run = run.context("the gradient run failed")?;
         total.0 += run.misfit;
         for (g, r) in total.1.iter_mut().zip(&run.gradient) {
             *g += r;
