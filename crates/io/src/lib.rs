@@ -11,6 +11,7 @@ pub mod figure;
 pub mod h5;
 pub mod inversion;
 pub mod models;
+pub mod process;
 pub mod raw;
 pub mod scenario;
 pub mod segy;

@@ -227,6 +227,11 @@ pub fn run_gradient(args: GradientArgs, out: Output) -> Result<()> {
             peak
         );
     }
+    if out.verbose
+        && let Some(bytes) = pdeinv_io::process::peak_resident_bytes()
+    {
+        println!("peak resident memory = {bytes} bytes");
+    }
     let mut passed = true;
     if args.check {
         passed = check(&problem)?;
