@@ -133,12 +133,12 @@ pub fn run(args: Args, out: Output) -> Result<()> {
         );
     }
     println!(
-        "{:<14} {:>9} {:>14} {:>16} {:>9} {:>17}",
+        "{:<18} {:>9} {:>14} {:>16} {:>9} {:>17}",
         "strategy", "snapshots", "peak_bytes", "recomputed_steps", "seconds", "max_rel_grad_diff"
     );
     for line in &lines {
         let f: Vec<&str> = line.split(',').collect();
-        println!("{:<14} {:>9} {:>14} {:>16} {:>9} {:>17}", f[0], f[1], f[2], f[3], f[4], f[5]);
+        println!("{:<18} {:>9} {:>14} {:>16} {:>9} {:>17}", f[0], f[1], f[2], f[3], f[4], f[5]);
     }
     if let Some(path) = &args.csv {
         let text = std::iter::once(header.to_string()).chain(lines).collect::<Vec<_>>().join("\n") + "\n";
