@@ -130,7 +130,12 @@ fn checkpoint_bench_table_csv_and_plot() {
     assert!(recomputed[0] == 0 && recomputed[2] > recomputed[1], "{text}");
     assert_png(&png);
     expect_user_error(&["checkpoint-bench", s(&scenario), "--strategies", "binomial:x"], "binomial:x");
-    expect_user_error(&["checkpoint-bench", s(&scenario), "--strategies", "boundary-saving"], "not available yet");
+    expect_user_error(&["checkpoint-bench", s(&scenario), "--strategies", "revolve:3"], "revolve:3");
+    // boundary saving rebuilds the forward field backwards: f32 rounding only
+    let stdout = expect_success(&["checkpoint-bench", s(&scenario), "--strategies", "store-all,boundary-saving"]);
+    let row = stdout.lines().find(|l| l.starts_with("boundary-saving")).expect("a boundary-saving row");
+    let difference: f64 = row.split_whitespace().last().unwrap().parse().unwrap();
+    assert!(difference <= 1e-5, "boundary-saving differs from store-all by {difference}");
 }
 
 #[test]

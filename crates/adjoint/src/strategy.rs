@@ -56,6 +56,10 @@ pub enum Strategy {
         /// Directory for the disk slots (a private subdirectory is created inside it).
         dir: Option<DiskDir>,
     },
+    /// Keep the final state and, every step, the boundary ring and absorbing
+    /// layer; rebuild the forward field backwards during the adjoint sweep
+    /// ([`crate::gradient_boundary_saving`]; acoustic only).
+    BoundarySaving,
 }
 
 impl Strategy {
@@ -68,6 +72,10 @@ impl Strategy {
             Strategy::TwoLevel { ram, disk, dir } => {
                 Schedule::two_level(steps, ram, disk).with_disk_dir(dir.map(|d| d.path().to_path_buf()))
             }
+            // boundary saving runs no checkpoint schedule: its callers use
+            // `gradient_boundary_saving`; the store-all schedule only serves
+            // as a valid stand-in for step counts
+            Strategy::BoundarySaving => Schedule::store_all(steps),
         }
     }
 
@@ -78,6 +86,7 @@ impl Strategy {
             Strategy::Periodic { every } => format!("periodic:{every}"),
             Strategy::Binomial { snapshots } => format!("binomial:{snapshots}"),
             Strategy::TwoLevel { ram, disk, .. } => format!("two-level:{ram}:{disk}"),
+            Strategy::BoundarySaving => "boundary-saving".into(),
         }
     }
 }

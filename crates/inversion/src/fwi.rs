@@ -4,7 +4,7 @@
 //! the result is bitwise the same whatever the thread count).
 
 use crate::misfit::{MisfitKind, TraceMisfit};
-use pdeinv_adjoint::{Residuals, Strategy, gradient_two_level, misfit_of};
+use pdeinv_adjoint::{Residuals, Strategy, gradient_boundary_saving, gradient_two_level, misfit_of};
 use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel};
 use pdeinv_forward::{ForwardError, Parallelism, Real};
 use pdeinv_grid::PointWeights;
@@ -83,7 +83,10 @@ impl AcousticFwi {
             |shot: &pdeinv_forward::acoustic::AcousticShot<'_, T>| pdeinv_forward::Propagator::channels(shot);
         let runs = self.per_shot::<T, _>(vp, |shot, observed| {
             let misfit = TraceMisfit { kind: self.misfit, observed, channels: channels(shot) };
-            gradient_two_level(shot, Residuals::Misfit(&misfit), &schedule)
+            match self.strategy {
+                Strategy::BoundarySaving => gradient_boundary_saving(shot, Residuals::Misfit(&misfit)),
+                _ => gradient_two_level(shot, Residuals::Misfit(&misfit), &schedule),
+            }
         })?;
         let mut total = Evaluation { misfit: 0.0, gradient: vec![0.0; vp.len()] };
         for run in runs {

@@ -867,7 +867,7 @@ impl Scenario {
                 return Err(fail(format!("unknown key `checkpointing.{key}`; the table takes `strategy`")));
             }
         }
-        let valid = "use \"store-all\", { periodic = { every = N } }, { binomial = { snapshots = S } }, { two-level = { ram = S, disk = D, dir = \"...\" } } or { memory = \"2GiB\" }";
+        let valid = "use \"store-all\", { periodic = { every = N } }, { binomial = { snapshots = S } }, { two-level = { ram = S, disk = D, dir = \"...\" } }, \"boundary-saving\" or { memory = \"2GiB\" }";
         let positive = |value: Option<&toml::Value>, key: &str| -> Result<usize, IoError> {
             match value.and_then(toml::Value::as_integer) {
                 Some(v) if v >= 1 => Ok(v as usize),
@@ -882,11 +882,7 @@ impl Scenario {
                     "checkpointing.strategy = \"boundary-saving\" cannot be used for diffusion: rebuilding the forward field backwards in time would run the heat equation backwards, which is ill-posed; ".to_string() + valid,
                 ));
             }
-            Some(toml::Value::String(name)) if name == "boundary-saving" => {
-                return Err(fail(
-                    "checkpointing.strategy = \"boundary-saving\" is not available yet; ".to_string() + valid,
-                ));
-            }
+            Some(toml::Value::String(name)) if name == "boundary-saving" => Strategy::BoundarySaving,
             Some(toml::Value::Table(t)) if t.len() == 1 && t.contains_key("memory") => {
                 let text = t.get("memory").and_then(toml::Value::as_str).unwrap_or_default();
                 return pdeinv_adjoint::parse_bytes(text).map(CheckpointSpec::Budget).ok_or_else(|| {

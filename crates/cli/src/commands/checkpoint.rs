@@ -5,7 +5,7 @@
 use crate::Output;
 use crate::UserError;
 use anyhow::{Context, Result};
-use pdeinv_adjoint::{GradientRun, Residuals, Strategy, gradient_two_level};
+use pdeinv_adjoint::{GradientRun, Residuals, Strategy, gradient_boundary_saving, gradient_two_level};
 use pdeinv_forward::acoustic::AcousticModel;
 use pdeinv_forward::{Parallelism, Propagator, Real, record};
 use pdeinv_io::atomic::write_bytes_atomically;
@@ -61,9 +61,7 @@ fn parse_strategies(text: &str) -> Result<Vec<Strategy>> {
                     let ram = number_from(&mut parts, 0)?;
                     Strategy::TwoLevel { ram, disk: number(&mut parts)?, dir: None }
                 }
-                "boundary-saving" => {
-                    return Err(UserError(format!("--strategies: `{name}` is not available yet; {valid}")).into());
-                }
+                "boundary-saving" => Strategy::BoundarySaving,
                 _ => return Err(UserError(format!("--strategies: `{item}` is not a strategy; {valid}")).into()),
             };
             if parts.next().is_some() {
@@ -101,6 +99,7 @@ pub fn run(args: Args, out: Output) -> Result<()> {
                 Strategy::Binomial { snapshots: 30 },
                 Strategy::Binomial { snapshots: 10 },
                 Strategy::Binomial { snapshots: 4 },
+                Strategy::BoundarySaving,
             ]
         }
     };
@@ -115,7 +114,7 @@ pub fn run(args: Args, out: Output) -> Result<()> {
             format!(
                 "{},{},{},{},{:.3},{:.3e}",
                 r.strategy.label(),
-                r.strategy.schedule(steps).peak_slots(),
+                if r.strategy == Strategy::BoundarySaving { 1 } else { r.strategy.schedule(steps).peak_slots() },
                 r.run.peak_checkpoint_bytes,
                 r.run.recomputed_steps,
                 r.seconds,
@@ -184,8 +183,11 @@ fn measure<T: Real>(
     let mut reference: Option<Vec<f64>> = None;
     for &strategy in strategies {
         let clock = Instant::now();
-        let run = gradient_two_level(&propagator, Residuals::Observed(&observed), &strategy.schedule(steps))
-            .with_context(|| format!("gradient run with {}", strategy.label()))?;
+        let run = match strategy {
+            Strategy::BoundarySaving => gradient_boundary_saving(&propagator, Residuals::Observed(&observed)),
+            _ => gradient_two_level(&propagator, Residuals::Observed(&observed), &strategy.schedule(steps)),
+        }
+        .with_context(|| format!("gradient run with {}", strategy.label()))?;
         let seconds = clock.elapsed().as_secs_f64();
         let base = reference.get_or_insert_with(|| run.gradient.clone());
         let scale = base.iter().fold(0.0f64, |m, g| m.max(g.abs())).max(f64::MIN_POSITIVE);

@@ -8,7 +8,10 @@ use crate::commands::forward::parallelism_for;
 use crate::progress::Progress;
 use anyhow::{Context, Result};
 use pdeinv_adjoint::verify::{dot_product_test, pseudo_random, taylor_slopes, taylor_test};
-use pdeinv_adjoint::{CostModel, Residuals, Strategy, gradient_with_progress, misfit, plan_for_budget};
+use pdeinv_adjoint::{
+    CostModel, Residuals, Strategy, gradient_boundary_saving_with_progress, gradient_with_progress, misfit,
+    plan_for_budget,
+};
 use pdeinv_forward::acoustic::{AcousticModel, AcousticShot};
 use pdeinv_forward::{Parallelism, Propagator, Real};
 use pdeinv_io::h5::{self, DataFile, GradientFile};
@@ -127,8 +130,11 @@ fn total_gradient<T: Real>(
     let schedule = strategy.schedule(steps);
     let total = (problem.setup.shots.len() * (schedule.forward_steps() + steps)) as u64;
     let progress = Progress::new(out, "gradient", total);
-    let runs = per_shot::<T, _>(problem, vp, |shot, observed| {
-        gradient_with_progress(shot, Residuals::Observed(observed), &schedule, &|| progress.step())
+    let runs = per_shot::<T, _>(problem, vp, |shot, observed| match strategy {
+        Strategy::BoundarySaving => {
+            gradient_boundary_saving_with_progress(shot, Residuals::Observed(observed), &|| progress.step())
+        }
+        _ => gradient_with_progress(shot, Residuals::Observed(observed), &schedule, &|| progress.step()),
     })?;
     progress.finish();
     let mut total = (0.0, vec![0.0; vp.len()], 0usize);

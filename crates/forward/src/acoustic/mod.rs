@@ -35,6 +35,7 @@ macro_rules! with_halo {
 pub mod boundary;
 pub mod kernel;
 pub mod layout;
+pub mod reverse;
 
 use crate::error::ForwardError;
 use crate::points::PointOperator;
