@@ -53,40 +53,11 @@ pub fn run(args: Args, out: Output) -> Result<()> {
             c.boundary
         );
     }
-    let mut traces = match scenario.precision {
+    let traces = match scenario.precision {
         Precision::F32 => simulate::<f32>(&setup, &vp, out)?,
         Precision::F64 => simulate::<f64>(&setup, &vp, out)?,
     };
-    if let Some(noise) = scenario.noise {
-        pdeinv_inversion::noise::add_noise(&mut traces, noise.relative, noise.seed);
-    }
-    let data = DataFile {
-        dt: setup.config.dt,
-        nt: setup.config.nt,
-        shots: setup
-            .shots
-            .iter()
-            .zip(traces)
-            .map(|(shot, traces)| ShotRecord {
-                source: position(&shot.source_position, scenario.grid.dimension),
-                receivers: shot.receiver_positions.iter().map(|p| position(p, scenario.grid.dimension)).collect(),
-                traces,
-                wavelet: setup.wavelet.clone(),
-            })
-            .collect(),
-    };
-    write_data(&args.out, &data)?;
-    if !out.quiet {
-        println!(
-            "wrote {}: {} shot(s), {} receivers, nt = {}, dt = {:.6e} s",
-            args.out.display(),
-            data.shots.len(),
-            scenario.receivers.len(),
-            data.nt,
-            data.dt
-        );
-    }
-    Ok(())
+    write_records(&scenario, &args.out, &setup.shots, traces, &setup.wavelet, setup.config.dt, out, "shot(s)")
 }
 
 /// `[z, x]` in 2D, `[x]` in 1D.
@@ -116,41 +87,56 @@ fn run_diffusion(scenario: &Scenario, args: &Args, out: Output) -> Result<()> {
     let calibration = pdeinv_inversion::diffusion::DiffusionCalibration {
         config: diffusion.config.clone(),
         wavelet: diffusion.wavelet.clone(),
-        shots: diffusion
-            .shots
-            .iter()
-            .map(|s| pdeinv_inversion::fwi::FwiShot {
-                source: s.source.clone(),
-                receivers: s.receivers.clone(),
-                observed: Vec::new(),
-            })
-            .collect(),
+        shots: crate::commands::invert::fwi_shots(&diffusion.shots, vec![Vec::new(); diffusion.shots.len()]),
         strategy: pdeinv_adjoint::Strategy::StoreAll,
     };
-    let mut traces = calibration.simulate(&kappa)?;
+    let traces = calibration.simulate(&kappa)?;
+    write_records(
+        scenario,
+        &args.out,
+        &diffusion.shots,
+        traces,
+        &diffusion.wavelet,
+        diffusion.config.dt,
+        out,
+        "experiment(s)",
+    )
+}
+
+/// Add the scenario's noise to `traces` and write them as a data file.
+fn write_records(
+    scenario: &Scenario,
+    path: &std::path::Path,
+    shots: &[pdeinv_io::setup::ShotGeometry],
+    mut traces: Vec<Vec<f64>>,
+    wavelet: &[f64],
+    dt: f64,
+    out: Output,
+    what: &str,
+) -> Result<()> {
     if let Some(noise) = scenario.noise {
         pdeinv_inversion::noise::add_noise(&mut traces, noise.relative, noise.seed);
     }
+    let dimension = scenario.grid.dimension;
     let data = DataFile {
-        dt: diffusion.config.dt,
-        nt: diffusion.config.nt,
-        shots: diffusion
-            .shots
+        dt,
+        nt: scenario.nt,
+        shots: shots
             .iter()
             .zip(traces)
             .map(|(shot, traces)| ShotRecord {
-                source: position(&shot.source_position, scenario.grid.dimension),
-                receivers: shot.receiver_positions.iter().map(|p| position(p, scenario.grid.dimension)).collect(),
+                source: position(&shot.source_position, dimension),
+                receivers: shot.receiver_positions.iter().map(|p| position(p, dimension)).collect(),
                 traces,
-                wavelet: diffusion.wavelet.clone(),
+                wavelet: wavelet.to_vec(),
             })
             .collect(),
     };
-    write_data(&args.out, &data)?;
+    write_data(path, &data)?;
     if !out.quiet {
         println!(
-            "wrote {}: {} experiment(s), {} sensors, nt = {}, dt = {:.6e} s",
-            args.out.display(),
+            "wrote {}: {} {what}, {} receivers, nt = {}, dt = {:.6e} s",
+            path.display(),
             data.shots.len(),
             scenario.receivers.len(),
             data.nt,

@@ -223,7 +223,7 @@ pub(crate) fn check_kappa(scenario: &Scenario, key: &str, kappa: &[f64]) -> Resu
 }
 
 /// Acquisition and records of every shot.
-fn fwi_shots(shots: &[setup::ShotGeometry], traces: Vec<Vec<f64>>) -> Vec<FwiShot> {
+pub(crate) fn fwi_shots(shots: &[setup::ShotGeometry], traces: Vec<Vec<f64>>) -> Vec<FwiShot> {
     shots
         .iter()
         .zip(traces)

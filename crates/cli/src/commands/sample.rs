@@ -10,7 +10,6 @@ use crate::commands::forward::parallelism_for;
 use anyhow::{Context, Result};
 use pdeinv_adjoint::Strategy;
 use pdeinv_inversion::diffusion::DiffusionCalibration;
-use pdeinv_inversion::fwi::FwiShot;
 use pdeinv_inversion::noise::add_noise;
 use pdeinv_inversion::optim::{FirstStep, Options, minimize};
 use pdeinv_inversion::posterior::{NegativeLogPosterior, ZonedPosterior, zone_map};
@@ -57,14 +56,7 @@ pub fn run(args: Args, out: Output) -> Result<()> {
     if let Some(truth) = &truth {
         crate::commands::invert::check_kappa(&scenario, "model.true", truth)?;
     }
-    let shots = |records: Vec<Vec<f64>>| -> Vec<FwiShot> {
-        diffusion
-            .shots
-            .iter()
-            .zip(records)
-            .map(|(s, observed)| FwiShot { source: s.source.clone(), receivers: s.receivers.clone(), observed })
-            .collect()
-    };
+    let shots = |records: Vec<Vec<f64>>| crate::commands::invert::fwi_shots(&diffusion.shots, records);
     let mut calibration = DiffusionCalibration {
         config: diffusion.config.clone(),
         wavelet: diffusion.wavelet.clone(),
