@@ -4,7 +4,6 @@
 //! with the same factor), one experiment per source, summed in experiment
 //! order (bitwise the same whatever the thread count).
 
-use crate::filter::LowPass;
 use crate::fwi::{Evaluation, FwiShot};
 use crate::run::DataObjective;
 use pdeinv_adjoint::{Residuals, Strategy, gradient_two_level};
@@ -91,11 +90,7 @@ impl DataObjective for DiffusionCalibration {
 
     fn filtered(&self, cutoff: f64) -> Self {
         let mut filtered = self.clone();
-        let filter = LowPass::new(cutoff, filtered.config.dt);
-        filter.apply(&mut filtered.wavelet);
-        for shot in &mut filtered.shots {
-            filter.apply_record(&mut shot.observed, shot.receivers.len());
-        }
+        crate::fwi::filter_band(cutoff, filtered.config.dt, &mut filtered.wavelet, &mut filtered.shots);
         filtered
     }
 }

@@ -21,6 +21,16 @@ pub struct FwiShot {
     pub observed: Vec<f64>,
 }
 
+/// Low-pass filter the wavelet and every observed record to `cutoff` Hz
+/// (a multiscale band; the same causal filter on both keeps them consistent).
+pub(crate) fn filter_band(cutoff: f64, dt: f64, wavelet: &mut [f64], shots: &mut [FwiShot]) {
+    let filter = crate::filter::LowPass::new(cutoff, dt);
+    filter.apply(wavelet);
+    for shot in shots {
+        filter.apply_record(&mut shot.observed, shot.receivers.len());
+    }
+}
+
 /// Floating-point precision of the wave simulations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SimulationPrecision {

@@ -9,7 +9,6 @@
 //! optimiser starts afresh (its curvature pairs belong to the old band's
 //! objective).
 
-use crate::filter::LowPass;
 use crate::fwi::{AcousticFwi, Evaluation};
 use crate::model_map::{ModelMap, Parameterization, Smoothing, illumination_scale};
 use crate::optim::{self, BoundedSearch, Bounds, FirstStep, Method, Objective};
@@ -71,11 +70,7 @@ impl DataObjective for AcousticFwi {
 
     fn filtered(&self, cutoff: f64) -> Self {
         let mut fwi = self.clone();
-        let filter = LowPass::new(cutoff, fwi.config.dt);
-        filter.apply(&mut fwi.wavelet);
-        for shot in &mut fwi.shots {
-            filter.apply_record(&mut shot.observed, shot.receivers.len());
-        }
+        crate::fwi::filter_band(cutoff, fwi.config.dt, &mut fwi.wavelet, &mut fwi.shots);
         fwi
     }
 }

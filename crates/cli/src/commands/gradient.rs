@@ -74,24 +74,27 @@ fn load(scenario_path: &std::path::Path, model_path: &std::path::Path, data_path
     }
     let data = h5::read_data(data_path)?;
     let setup = setup::acoustic(&scenario, &model.values, data.dt, parallelism_for(scenario.sources.len()))?;
+    check_recorded(&scenario, &data, data_path, setup.shots.len())?;
+    Ok(Problem { setup, data, vp: model.values, precision: scenario.precision })
+}
+
+/// Recorded data must have the scenario's shots, samples and receivers.
+pub(crate) fn check_recorded(scenario: &Scenario, data: &DataFile, path: &std::path::Path, shots: usize) -> Result<()> {
     let channels = scenario.receivers.len();
-    if data.nt != scenario.nt
-        || data.shots.len() != setup.shots.len()
-        || data.shots.iter().any(|s| s.receivers.len() != channels)
-    {
+    if data.nt != scenario.nt || data.shots.len() != shots || data.shots.iter().any(|s| s.receivers.len() != channels) {
         return Err(UserError(format!(
             "{}: the data has {} shot(s) of {} samples x {} receivers but the scenario describes {} shot(s) of {} x {}; use data recorded for this scenario",
-            data_path.display(),
+            path.display(),
             data.shots.len(),
             data.nt,
             data.shots.first().map_or(0, |s| s.receivers.len()),
-            setup.shots.len(),
+            shots,
             scenario.nt,
             channels
         ))
         .into());
     }
-    Ok(Problem { setup, data, vp: model.values, precision: scenario.precision })
+    Ok(())
 }
 
 /// Run `f` on every shot (in parallel when there are enough shots) and

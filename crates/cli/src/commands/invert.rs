@@ -9,7 +9,7 @@
 use crate::Output;
 use crate::UserError;
 use crate::commands::forward::{parallelism_for, simulate};
-use crate::commands::gradient::choose_strategy;
+use crate::commands::gradient::{check_recorded, choose_strategy};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use pdeinv_adjoint::Strategy;
@@ -64,26 +64,6 @@ pub fn run(args: Args, out: Output) -> Result<()> {
         Some(path) => Some((path.clone(), h5::read_data(path)?)),
         None => None,
     };
-    let check_data = |data: &h5::DataFile, path: &Path, shots: usize| -> Result<()> {
-        let channels = scenario.receivers.len();
-        if data.nt != scenario.nt
-            || data.shots.len() != shots
-            || data.shots.iter().any(|s| s.receivers.len() != channels)
-        {
-            return Err(UserError(format!(
-                "{}: the data has {} shot(s) of {} samples x {} receivers but the scenario describes {} shot(s) of {} x {}; use data recorded for this scenario",
-                path.display(),
-                data.shots.len(),
-                data.nt,
-                data.shots.first().map_or(0, |s| s.receivers.len()),
-                shots,
-                scenario.nt,
-                channels
-            ))
-            .into());
-        }
-        Ok(())
-    };
     let parallelism = parallelism_for(scenario.sources.len());
     let job =
         Job { scenario: &scenario, settings: &settings, initial: &initial, truth: truth.as_deref(), previous, clock };
@@ -108,7 +88,7 @@ pub fn run(args: Args, out: Output) -> Result<()> {
             }
             let mut traces: Vec<Vec<f64>> = match recorded {
                 Some((path, data)) => {
-                    check_data(&data, &path, acoustic.shots.len())?;
+                    check_recorded(&scenario, &data, &path, acoustic.shots.len())?;
                     data.shots.into_iter().map(|s| s.traces).collect()
                 }
                 None => {
@@ -164,7 +144,7 @@ pub fn run(args: Args, out: Output) -> Result<()> {
             };
             let mut traces: Vec<Vec<f64>> = match recorded {
                 Some((path, data)) => {
-                    check_data(&data, &path, diffusion.shots.len())?;
+                    check_recorded(&scenario, &data, &path, diffusion.shots.len())?;
                     data.shots.into_iter().map(|s| s.traces).collect()
                 }
                 None => {

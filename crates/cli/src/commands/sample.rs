@@ -66,21 +66,7 @@ pub fn run(args: Args, out: Output) -> Result<()> {
     let records = match &args.data {
         Some(path) => {
             let data = h5::read_data(path)?;
-            let channels = scenario.receivers.len();
-            if data.nt != scenario.nt
-                || data.shots.len() != diffusion.shots.len()
-                || data.shots.iter().any(|s| s.receivers.len() != channels)
-            {
-                return Err(UserError(format!(
-                    "{}: the data has {} experiment(s) of {} samples but the scenario describes {} of {} x {channels} sensors; use data recorded for this scenario",
-                    path.display(),
-                    data.shots.len(),
-                    data.nt,
-                    diffusion.shots.len(),
-                    scenario.nt
-                ))
-                .into());
-            }
+            crate::commands::gradient::check_recorded(&scenario, &data, path, diffusion.shots.len())?;
             data.shots.into_iter().map(|s| s.traces).collect()
         }
         None => {
