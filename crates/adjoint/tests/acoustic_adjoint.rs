@@ -96,6 +96,21 @@ fn dot_product_2d_sponge_and_free_surface() {
     assert_exact("2D sponge + free surface", case_2d(Boundary::Sponge { width: 6 }, 4, true).dot_product(13));
 }
 
+/// A grid tall enough that the adjoint sweep runs in several blocks of rows
+/// (each with its own ring of `q` rows), with pairs and single rows at the
+/// block edges.
+#[test]
+fn dot_product_2d_tall_grid_spans_several_row_blocks() {
+    for (boundary, free_surface, seed) in [
+        (Boundary::Cpml { width: 6 }, false, 31),
+        (Boundary::Cpml { width: 5 }, true, 32),
+        (Boundary::Sponge { width: 7 }, false, 33),
+    ] {
+        let case = Case { grid: Grid::new_2d(151, 20, 10.0, 10.0).unwrap(), order: 8, boundary, free_surface, nt: 90 };
+        assert_exact(&format!("2D tall {boundary:?} free surface {free_surface}"), case.dot_product(seed));
+    }
+}
+
 #[test]
 fn dot_product_1d() {
     let case = Case {

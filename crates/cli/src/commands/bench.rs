@@ -6,10 +6,10 @@ use crate::Output;
 use crate::UserError;
 use anyhow::Result;
 use clap::{Args as ClapArgs, Subcommand, ValueEnum};
-use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary};
+use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, AcousticShot, Boundary};
 use pdeinv_forward::wavelet::ricker;
-use pdeinv_forward::{Parallelism, Propagator, Real};
-use pdeinv_grid::{Grid, Interpolation, point_weights};
+use pdeinv_forward::{AdjointPropagator, Parallelism, Propagator, Real};
+use pdeinv_grid::{Grid, Interpolation, PointWeights, point_weights};
 use std::time::Instant;
 
 /// Benchmarks.
@@ -18,6 +18,11 @@ pub enum BenchCommand {
     /// Acoustic forward modelling: prints `Mpts/s = <value>` (model grid
     /// points × steps / wall seconds; the absorbing layer is extra work not counted).
     Forward(ForwardArgs),
+    /// The acoustic adjoint step (with the gradient accumulation) against the
+    /// forward step on the same job as `bench forward`, timed in interleaved
+    /// blocks so that other load on the machine hits both alike: prints
+    /// `adjoint/forward = <value>` last.
+    Adjoint(ForwardArgs),
     /// Implicit 2D diffusion on the SciPy anchor's problem
     /// (`../shared/anchors/run.sh scipy-diffusion N NT`): prints
     /// `factorisation s = <value>` and `ms/step = <value>` last.
@@ -95,6 +100,10 @@ pub fn run(cmd: BenchCommand, out: Output) -> Result<()> {
             Precision::F32 => bench_forward::<f32>(&args, out),
             Precision::F64 => bench_forward::<f64>(&args, out),
         },
+        BenchCommand::Adjoint(args) => match args.precision {
+            Precision::F32 => bench_adjoint::<f32>(&args, out),
+            Precision::F64 => bench_adjoint::<f64>(&args, out),
+        },
         BenchCommand::Diffusion(args) => bench_diffusion(&args, out),
     }
 }
@@ -142,55 +151,64 @@ fn bench_diffusion(args: &DiffusionArgs, out: Output) -> Result<()> {
     Ok(())
 }
 
-fn bench_forward<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
-    let (nz, nx) = (args.shape[0], args.shape[1]);
-    if args.nt < 2 {
-        return Err(UserError(format!("--nt {} must be at least 2", args.nt)).into());
+/// The synthetic job of `bench forward` and `bench adjoint`: a homogeneous
+/// 2000 m/s model on a 10 m grid, a source near the top, a line of receivers.
+struct AcousticJob<T> {
+    model: AcousticModel<T>,
+    source: PointWeights,
+    receivers: Vec<PointWeights>,
+    wavelet: Vec<f64>,
+}
+
+impl<T: Real> AcousticJob<T> {
+    fn new(args: &ForwardArgs) -> Result<Self> {
+        let (nz, nx) = (args.shape[0], args.shape[1]);
+        if args.nt < 2 {
+            return Err(UserError(format!("--nt {} must be at least 2", args.nt)).into());
+        }
+        let h = 10.0;
+        let velocity = 2000.0;
+        let grid = Grid::new_2d(nz, nx, h, h)?;
+        let dt = 0.8 * pdeinv_forward::stability::stable_dt(&grid, args.order, velocity);
+        let boundary = match args.boundary {
+            BenchBoundary::Cpml => Boundary::Cpml { width: args.width },
+            BenchBoundary::Sponge => Boundary::Sponge { width: args.width },
+        };
+        let config = AcousticConfig {
+            grid: grid.clone(),
+            space_order: args.order,
+            dt,
+            nt: args.nt,
+            boundary,
+            free_surface: false,
+            dominant_frequency: 10.0,
+            parallelism: Parallelism::Rows,
+        };
+        let model = AcousticModel::<T>::new(config, &vec![velocity; nz * nx])?;
+        let scheme = Interpolation::Hicks { radius: 4 };
+        let source = point_weights(&grid, "source", (20.0 * h).min((nz - 1) as f64 * h), (nx / 2) as f64 * h, scheme)?;
+        let nrec = (nx / 2).max(1);
+        let receivers = (0..nrec)
+            .map(|r| {
+                let x = (nx - 1) as f64 * h * r as f64 / (nrec.max(2) - 1) as f64;
+                point_weights(&grid, "receiver", (30.0 * h).min((nz - 1) as f64 * h), x, scheme)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let wavelet = ricker(10.0, dt, args.nt, None);
+        Ok(AcousticJob { model, source, receivers, wavelet })
     }
-    let h = 10.0;
-    let velocity = 2000.0;
-    let grid = Grid::new_2d(nz, nx, h, h)?;
-    let dt = 0.8 * pdeinv_forward::stability::stable_dt(&grid, args.order, velocity);
-    let boundary = match args.boundary {
-        BenchBoundary::Cpml => Boundary::Cpml { width: args.width },
-        BenchBoundary::Sponge => Boundary::Sponge { width: args.width },
-    };
-    let config = AcousticConfig {
-        grid: grid.clone(),
-        space_order: args.order,
-        dt,
-        nt: args.nt,
-        boundary,
-        free_surface: false,
-        dominant_frequency: 10.0,
-        parallelism: Parallelism::Rows,
-    };
-    let model = AcousticModel::<T>::new(config, &vec![velocity; nz * nx])?;
-    let scheme = Interpolation::Hicks { radius: 4 };
-    let src = point_weights(&grid, "source", (20.0 * h).min((nz - 1) as f64 * h), (nx / 2) as f64 * h, scheme)?;
-    let nrec = (nx / 2).max(1);
-    let receivers = (0..nrec)
-        .map(|r| {
-            let x = (nx - 1) as f64 * h * r as f64 / (nrec.max(2) - 1) as f64;
-            point_weights(&grid, "receiver", (30.0 * h).min((nz - 1) as f64 * h), x, scheme)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let wavelet = ricker(10.0, dt, args.nt, None);
-    let shot = model.shot(&src, &wavelet, &receivers)?;
-    let mut state = shot.initial_state();
-    let mut traces = vec![T::zero(); nrec];
-    let start = Instant::now();
-    for n in 0..args.nt - 1 {
-        shot.observe(n, &state, &mut traces);
-        shot.step(n, &mut state);
+
+    fn shot(&self) -> Result<AcousticShot<'_, T>> {
+        Ok(self.model.shot(&self.source, &self.wavelet, &self.receivers)?)
     }
-    let seconds = start.elapsed().as_secs_f64();
-    let steps = (args.nt - 1) as f64;
-    let mpts = (nz * nx) as f64 * steps / seconds / 1e6;
-    if !out.quiet {
-        let layout = model.layout();
-        println!(
-            "bench forward: {nz} x {nx} (+{} cell {:?} layer: {} x {} computed), {} steps, order {}, {}, {} threads",
+
+    /// The first line of the report.
+    fn describe(&self, what: &str, args: &ForwardArgs) -> String {
+        let layout = self.model.layout();
+        format!(
+            "bench {what}: {} x {} (+{} cell {:?} layer: {} x {} computed), {} steps, order {}, {}, {} threads",
+            args.shape[0],
+            args.shape[1],
             args.width,
             args.boundary,
             layout.nzp - 2 * layout.halo,
@@ -199,11 +217,78 @@ fn bench_forward<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
             args.order,
             T::NAME,
             rayon::current_num_threads()
-        );
+        )
+    }
+}
+
+fn bench_forward<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
+    let job = AcousticJob::<T>::new(args)?;
+    let shot = job.shot()?;
+    let mut state = shot.initial_state();
+    let mut traces = vec![T::zero(); shot.channels()];
+    let start = Instant::now();
+    for n in 0..args.nt - 1 {
+        shot.observe(n, &state, &mut traces);
+        shot.step(n, &mut state);
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let steps = (args.nt - 1) as f64;
+    let mpts = (args.shape[0] * args.shape[1]) as f64 * steps / seconds / 1e6;
+    if !out.quiet {
+        println!("{}", job.describe("forward", args));
         println!("seconds = {seconds:.3}");
         println!("checksum = {:.6e}", traces.iter().map(|v| v.as_f64().abs()).sum::<f64>());
     }
     println!("Mpts/s = {mpts:.1}");
+    Ok(())
+}
+
+/// Steps per timed block of `bench adjoint`.
+const ADJOINT_BENCH_BLOCK: usize = 10;
+
+/// Forward steps into a live wavefield, then blocks of forward steps and of
+/// adjoint steps (driven by that wavefield and a residual at the receivers)
+/// in turn. Each kind's figure is its fastest block: the least disturbed by
+/// other work on the machine.
+fn bench_adjoint<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
+    let job = AcousticJob::<T>::new(args)?;
+    let shot = job.shot()?;
+    let nt = args.nt;
+    let mut state = shot.initial_state();
+    for n in 0..nt / 2 {
+        shot.step(n, &mut state);
+    }
+    let mut adjoint = shot.initial_adjoint();
+    let mut gradient = vec![0.0; shot.parameters()];
+    let residual = vec![T::one(); shot.channels()];
+    let (mut forward_best, mut adjoint_best) = (f64::INFINITY, f64::INFINITY);
+    let (mut forward_steps, mut adjoint_steps) = (0, 0);
+    let blocks = (nt / ADJOINT_BENCH_BLOCK).max(1);
+    for block in 0..blocks {
+        let start = Instant::now();
+        for k in 0..ADJOINT_BENCH_BLOCK {
+            shot.step((block * ADJOINT_BENCH_BLOCK + k) % nt, &mut state);
+        }
+        forward_best = forward_best.min(start.elapsed().as_secs_f64() / ADJOINT_BENCH_BLOCK as f64);
+        forward_steps += ADJOINT_BENCH_BLOCK;
+        let start = Instant::now();
+        for k in 0..ADJOINT_BENCH_BLOCK {
+            let n = nt - 1 - (block * ADJOINT_BENCH_BLOCK + k) % nt;
+            shot.inject_residual(n, &residual, &mut adjoint);
+            shot.step_adjoint(n.saturating_sub(1), &state, &mut adjoint, &mut gradient);
+        }
+        adjoint_best = adjoint_best.min(start.elapsed().as_secs_f64() / ADJOINT_BENCH_BLOCK as f64);
+        adjoint_steps += ADJOINT_BENCH_BLOCK;
+    }
+    shot.finish_gradient(&mut adjoint, &mut gradient);
+    if !out.quiet {
+        println!("{}", job.describe("adjoint", args));
+        println!("forward steps = {forward_steps}, adjoint steps = {adjoint_steps} (blocks of {ADJOINT_BENCH_BLOCK})");
+        println!("forward ms/step = {:.4}", 1e3 * forward_best);
+        println!("adjoint ms/step = {:.4}", 1e3 * adjoint_best);
+        println!("gradient checksum = {:.6e}", gradient.iter().map(|g| g.abs()).sum::<f64>());
+    }
+    println!("adjoint/forward = {:.3}", adjoint_best / forward_best);
     Ok(())
 }
 

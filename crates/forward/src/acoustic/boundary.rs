@@ -466,35 +466,51 @@ fn adjoint_strip<T: Real, const H: usize>(
     let (t, qt) = (&mut t[..s + 2 * H], &mut qt[..s + 2 * H]);
     let w1: [T; H] = std::array::from_fn(|k| co.w1[k + 1]);
     let w2: [T; H] = std::array::from_fn(|k| co.w2[k + 1]);
-    for l in H..H + n {
-        let q = c[l] * lw[l];
-        let total = lzeta[l] + q;
-        let tt = co.a[l] * total;
-        lzeta[l] = co.b[l] * total;
-        t[l + H] = tt;
-        qt[l + H] = q + tt;
+    let columns = H..H + n;
+    let coefficients = co.a[columns.clone()].iter().zip(&co.b[columns.clone()]);
+    let inputs = c[columns.clone()].iter().zip(&lw[columns.clone()]);
+    let outputs = t[2 * H..2 * H + n].iter_mut().zip(&mut qt[2 * H..2 * H + n]);
+    for (((lzeta, (&a, &b)), (&c, &w)), (t, qt)) in lzeta[columns].iter_mut().zip(coefficients).zip(inputs).zip(outputs)
+    {
+        let q = c * w;
+        let total = *lzeta + q;
+        let tt = a * total;
+        *lzeta = b * total;
+        *t = tt;
+        *qt = q + tt;
     }
-    // λu += D²ᵀ t, λψ' += D¹ᵀ (q + t), over every strip column
+    // λu += D²ᵀ t, λψ' += D¹ᵀ (q + t), over every strip column (scratch
+    // index m + H is strip column m)
+    let t_mid = &t[H..H + s];
+    let t_left: [&[T]; H] = std::array::from_fn(|k| &t[H - k - 1..][..s]);
+    let t_right: [&[T]; H] = std::array::from_fn(|k| &t[H + k + 1..][..s]);
+    let qt_left: [&[T]; H] = std::array::from_fn(|k| &qt[H - k - 1..][..s]);
+    let qt_right: [&[T]; H] = std::array::from_fn(|k| &qt[H + k + 1..][..s]);
+    let (lu, lpsi_all) = (&mut lu[..s], &mut lpsi[..s]);
     for m in 0..s {
-        let mut du = co.w2[0] * t[m + H];
+        let mut du = co.w2[0] * t_mid[m];
         let mut dpsi = T::zero();
         for k in 0..H {
-            du += w2[k] * (t[m + H - k - 1] + t[m + H + k + 1]);
-            dpsi += w1[k] * (qt[m + H - k - 1] - qt[m + H + k + 1]);
+            du += w2[k] * (t_left[k][m] + t_right[k][m]);
+            dpsi += w1[k] * (qt_left[k][m] - qt_right[k][m]);
         }
         lu[m] += du;
-        lpsi[m] += dpsi;
+        lpsi_all[m] += dpsi;
     }
     // ψ' = bψ + a D¹u
     let v = t;
-    for l in H..H + n {
-        v[l + H] = co.a[l] * lpsi[l];
-        lpsi[l] *= co.b[l];
+    for ((v, p), (&a, &b)) in
+        v[2 * H..H + s - H].iter_mut().zip(&mut lpsi[H..s - H]).zip(co.a[H..s - H].iter().zip(&co.b[H..s - H]))
+    {
+        *v = a * *p;
+        *p *= b;
     }
+    let v_left: [&[T]; H] = std::array::from_fn(|k| &v[H - k - 1..][..s]);
+    let v_right: [&[T]; H] = std::array::from_fn(|k| &v[H + k + 1..][..s]);
     for m in 0..s {
         let mut du = T::zero();
         for k in 0..H {
-            du += w1[k] * (v[m + H - k - 1] - v[m + H + k + 1]);
+            du += w1[k] * (v_left[k][m] - v_right[k][m]);
         }
         lu[m] += du;
     }

@@ -170,98 +170,264 @@ fn row_1d<T: Real, const H: usize>(u: &[T], out: &mut [T], c: &[T], center: T, w
     }
 }
 
-/// The adjoint of the interior update on padded row `i`, fused with the
-/// model-derivative term. With `λw` the adjoint of `w = 2u − p + c L u` and
-/// `q = c ⊙ λw` (zero off the computed cells):
-/// `λu += 2λw + Lᵀ q` and `image += λw ⊙ L u` on computed rows; on the halo
-/// rows (free surface) only `λu += Lᵀ q` (cells beyond the array count as
-/// zero). `Lᵀ = L`: the centred stencil is symmetric.
-pub fn adjoint_row<T: Real>(
-    layout: &Layout,
-    weights: &StencilWeights<T>,
-    i: usize,
-    q: &[T],
-    u: &[T],
-    lw: &[T],
-    lu: &mut [T],
-    image: &mut [T],
-) {
-    with_halo!(layout.halo, H => adjoint_row_h::<T, H>(layout, weights, i, q, u, lw, lu, image))
+/// Scratch rows one task of [`adjoint_rows`] needs: a ring of `q` rows.
+pub fn adjoint_ring_len(layout: &Layout) -> usize {
+    (2 * layout.halo + 2) * layout.nxp
 }
 
-fn adjoint_row_h<T: Real, const H: usize>(
+/// `q = c ⊙ λw` on one padded row: the computed columns of a computed row,
+/// zero elsewhere (`w = p` off the computed cells, so `c` does not act there).
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn q_row<T: Real>(halo: usize, computed: bool, lw: &[T], c: &[T], q: &mut [T]) {
+    if !computed {
+        q.fill(T::zero());
+        return;
+    }
+    let nxp = q.len();
+    q[..halo].fill(T::zero());
+    q[nxp - halo..].fill(T::zero());
+    let inner = halo..nxp - halo;
+    for ((q, &c), &w) in q[inner.clone()].iter_mut().zip(&c[inner.clone()]).zip(&lw[inner]) {
+        *q = c * w;
+    }
+}
+
+/// `λp` of one padded row: `−λw` on the computed columns of a computed row
+/// (`w = 2u − p + …` there), `λw` elsewhere (`w = p`).
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn lp_row<T: Real>(halo: usize, computed: bool, lw: &[T], lp: &mut [T]) {
+    if !computed {
+        lp.copy_from_slice(lw);
+        return;
+    }
+    let nxp = lp.len();
+    lp[..halo].copy_from_slice(&lw[..halo]);
+    lp[nxp - halo..].copy_from_slice(&lw[nxp - halo..]);
+    for (p, &w) in lp[halo..nxp - halo].iter_mut().zip(&lw[halo..nxp - halo]) {
+        *p = -w;
+    }
+}
+
+/// The adjoint of the interior update on the padded rows `first..first + k`
+/// held in `lu`, `lp` and `image` (`k` whole rows), fused with the model
+/// derivative. With `λw` the adjoint of `w = 2u − p + c L u` and
+/// `q = c ⊙ λw` (zero off the computed cells):
+/// - `λp = −λw` on computed cells, `λw` elsewhere (`lp` is overwritten);
+/// - `λu += 2λw + Lᵀ q` and `image += λw ⊙ L u` on computed rows; on the
+///   rows in `extra_rows` (the halo above a free surface) only
+///   `λu += Lᵀ q`, with cells beyond the array counting as zero.
+///
+/// `Lᵀ = L`: the centred stencil is symmetric. `q` is never stored whole:
+/// its rows are computed into `ring` ([`adjoint_ring_len`] values) just
+/// before the stencil first reaches them, so the sweep reads `λw` and `c`
+/// once from memory. Pairs of computed rows share their vertical loads;
+/// per cell the arithmetic does not depend on the pairing or on `first`.
+pub fn adjoint_rows<T: Real>(
     layout: &Layout,
     weights: &StencilWeights<T>,
-    i: usize,
-    q: &[T],
-    u: &[T],
-    lw: &[T],
-    lu: &mut [T],
-    image: &mut [T],
+    first: usize,
+    extra_rows: std::ops::Range<usize>,
+    fields: AdjointFields<'_, T>,
+    rows: AdjointRows<'_, T>,
+    ring: &mut [T],
 ) {
-    let (nxp, nzp) = (layout.nxp, layout.nzp);
+    with_halo!(layout.halo, H => adjoint_rows_h::<T, H>(layout, weights, first, extra_rows, fields, rows, ring))
+}
+
+/// Whole padded arrays an adjoint sweep reads.
+#[derive(Debug, Clone, Copy)]
+pub struct AdjointFields<'a, T> {
+    /// `λw`, the adjoint of `u^{n+1}` (after the boundary post-processing).
+    pub lw: &'a [T],
+    /// `v² dt²`.
+    pub c: &'a [T],
+    /// The forward `u^n`.
+    pub u: &'a [T],
+}
+
+/// The rows an adjoint task owns (whole padded rows, the same count each).
+#[derive(Debug)]
+pub struct AdjointRows<'a, T> {
+    /// `λu`, accumulated.
+    pub lu: &'a mut [T],
+    /// `λp`, overwritten.
+    pub lp: &'a mut [T],
+    /// The model derivative per padded cell, accumulated.
+    pub image: &'a mut [T],
+}
+
+/// The ring of `q` rows behind [`adjoint_rows`]: padded row `r` lives in
+/// slot `r mod slots`; `next` is the first row not yet computed.
+struct QRing<'a, T> {
+    rows: &'a mut [T],
+    slots: usize,
+    next: usize,
+    nxp: usize,
+}
+
+impl<T: Real> QRing<'_, T> {
+    /// Compute `q` up to padded row `last` (clamped to the array).
+    fn fill_to(&mut self, layout: &Layout, fields: &AdjointFields<'_, T>, last: usize) {
+        let nxp = self.nxp;
+        let computed = layout.computed_rows();
+        while self.next <= last.min(layout.nzp - 1) {
+            let r = self.next;
+            let slot = r % self.slots;
+            let cells = r * nxp..(r + 1) * nxp;
+            q_row(
+                layout.halo,
+                computed.contains(&r),
+                &fields.lw[cells.clone()],
+                &fields.c[cells],
+                &mut self.rows[slot * nxp..(slot + 1) * nxp],
+            );
+            self.next += 1;
+        }
+    }
+
+    /// Padded row `r` of `q` (computed, and not yet overwritten).
+    fn row(&self, r: usize) -> &[T] {
+        let slot = r % self.slots;
+        &self.rows[slot * self.nxp..(slot + 1) * self.nxp]
+    }
+}
+
+fn adjoint_rows_h<T: Real, const H: usize>(
+    layout: &Layout,
+    weights: &StencilWeights<T>,
+    first: usize,
+    extra_rows: std::ops::Range<usize>,
+    fields: AdjointFields<'_, T>,
+    rows: AdjointRows<'_, T>,
+    ring: &mut [T],
+) {
+    let nxp = layout.nxp;
     let n = nxp - 2 * H;
+    let computed = layout.computed_rows();
+    let count = rows.lu.len() / nxp;
     let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
     let wz: [T; H] = std::array::from_fn(|k| if layout.has_z { weights.z[k] } else { T::zero() });
-    if layout.computed_rows().contains(&i) {
-        adjoint_computed_row::<T, H>(
-            q,
-            u,
-            i,
-            nxp,
-            layout.has_z,
-            weights.center,
-            &wz,
-            &wx,
-            &lw[i * nxp..(i + 1) * nxp],
-            lu,
-            image,
-        );
-    } else {
-        // a halo row above a free surface: only the vertical part of Lᵀ q reaches it
-        let out = &mut lu[H..H + n];
-        for k in 1..=H {
-            for r in [i + k, i.wrapping_sub(k)] {
-                if r < nzp {
-                    for (o, &v) in out.iter_mut().zip(&q[r * nxp + H..r * nxp + H + n]) {
-                        *o += wz[k - 1] * v;
+    let mut ring = QRing { rows: &mut ring[..(2 * H + 2) * nxp], slots: 2 * H + 2, next: first.saturating_sub(H), nxp };
+    let own = |r: usize| r * nxp..(r + 1) * nxp;
+    for r in 0..count {
+        let i = first + r;
+        lp_row(H, computed.contains(&i), &fields.lw[own(i)], &mut rows.lp[own(r)]);
+    }
+    let (lu, image) = (rows.lu, rows.image);
+    let mut r = 0;
+    while r < count {
+        let i = first + r;
+        if !layout.has_z {
+            // one row; the vertical neighbours are the row itself with zero weights
+            ring.fill_to(layout, &fields, i);
+            let q: [&[T]; H] = std::array::from_fn(|_| &ring.row(i)[H..][..n]);
+            let u: [&[T]; H] = std::array::from_fn(|_| &fields.u[H..][..n]);
+            let center = CenterRow { q: ring.row(i), u: &fields.u[own(i)], lw: &fields.lw[own(i)] };
+            adjoint_computed_row::<T, H>(
+                &center,
+                (&q, &q),
+                (&u, &u),
+                weights.center,
+                &wz,
+                &wx,
+                &mut lu[own(r)],
+                &mut image[own(r)],
+            );
+            r += 1;
+        } else if r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
+            ring.fill_to(layout, &fields, i + 1 + H);
+            let q_above: [&[T]; H] = std::array::from_fn(|k| &ring.row(i - H + k)[H..][..n]);
+            let q_below: [&[T]; H] = std::array::from_fn(|k| &ring.row(i + 2 + k)[H..][..n]);
+            let u_above: [&[T]; H] = std::array::from_fn(|k| &fields.u[(i - H + k) * nxp + H..][..n]);
+            let u_below: [&[T]; H] = std::array::from_fn(|k| &fields.u[(i + 2 + k) * nxp + H..][..n]);
+            let centers = [
+                CenterRow { q: ring.row(i), u: &fields.u[own(i)], lw: &fields.lw[own(i)] },
+                CenterRow { q: ring.row(i + 1), u: &fields.u[own(i + 1)], lw: &fields.lw[own(i + 1)] },
+            ];
+            let pair = r * nxp..(r + 2) * nxp;
+            adjoint_pair::<T, H>(
+                &centers,
+                (&q_above, &q_below),
+                (&u_above, &u_below),
+                weights.center,
+                &wz,
+                &wx,
+                &mut lu[pair.clone()],
+                &mut image[pair],
+            );
+            r += 2;
+        } else if computed.contains(&i) {
+            ring.fill_to(layout, &fields, i + H);
+            let q_up: [&[T]; H] = std::array::from_fn(|k| &ring.row(i - k - 1)[H..][..n]);
+            let q_down: [&[T]; H] = std::array::from_fn(|k| &ring.row(i + k + 1)[H..][..n]);
+            let u_up: [&[T]; H] = std::array::from_fn(|k| &fields.u[(i - k - 1) * nxp + H..][..n]);
+            let u_down: [&[T]; H] = std::array::from_fn(|k| &fields.u[(i + k + 1) * nxp + H..][..n]);
+            let center = CenterRow { q: ring.row(i), u: &fields.u[own(i)], lw: &fields.lw[own(i)] };
+            adjoint_computed_row::<T, H>(
+                &center,
+                (&q_up, &q_down),
+                (&u_up, &u_down),
+                weights.center,
+                &wz,
+                &wx,
+                &mut lu[own(r)],
+                &mut image[own(r)],
+            );
+            r += 1;
+        } else {
+            if extra_rows.contains(&i) {
+                // a halo row above a free surface: only the vertical part of Lᵀ q reaches it
+                ring.fill_to(layout, &fields, i + H);
+                let out = &mut lu[r * nxp + H..][..n];
+                for k in 1..=H {
+                    // q is zero on the rows that are not computed
+                    for neighbour in [i + k, i.wrapping_sub(k)] {
+                        if computed.contains(&neighbour) {
+                            for (o, &v) in out.iter_mut().zip(&ring.row(neighbour)[H..][..n]) {
+                                *o += wz[k - 1] * v;
+                            }
+                        }
                     }
                 }
             }
+            r += 1;
         }
     }
 }
 
+/// The centre row of an adjoint update: `q`, `u` and `λw` (whole padded rows).
+struct CenterRow<'a, T> {
+    q: &'a [T],
+    u: &'a [T],
+    lw: &'a [T],
+}
+
+/// `λu += 2λw + Lᵀq`, `image += λw ⊙ L u` on the computed columns of one
+/// row. `q_rows`, `u_rows` are the rows above (`.0[k]` at distance `k + 1`)
+/// and below, from the first computed column; `lu` and `image` whole rows.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
 fn adjoint_computed_row<T: Real, const H: usize>(
-    q: &[T],
-    u: &[T],
-    i: usize,
-    nxp: usize,
-    has_z: bool,
+    center_row: &CenterRow<'_, T>,
+    q_rows: (&[&[T]; H], &[&[T]; H]),
+    u_rows: (&[&[T]; H], &[&[T]; H]),
     center: T,
     wz: &[T; H],
     wx: &[T; H],
-    lw: &[T],
     lu: &mut [T],
     image: &mut [T],
 ) {
+    let nxp = center_row.q.len();
     let n = nxp - 2 * H;
-    let q_row = &q[i * nxp..(i + 1) * nxp];
-    let u_row = &u[i * nxp..(i + 1) * nxp];
+    let (q_row, u_row) = (center_row.q, center_row.u);
     let q_mid = &q_row[H..H + n];
     let u_mid = &u_row[H..H + n];
     let q_left: [&[T]; H] = std::array::from_fn(|k| &q_row[H - k - 1..][..n]);
     let q_right: [&[T]; H] = std::array::from_fn(|k| &q_row[H + k + 1..][..n]);
     let u_left: [&[T]; H] = std::array::from_fn(|k| &u_row[H - k - 1..][..n]);
     let u_right: [&[T]; H] = std::array::from_fn(|k| &u_row[H + k + 1..][..n]);
-    // vertical neighbours (1D: the row itself with zero weights)
-    let rows_at = |d: isize| -> usize { if has_z { (i as isize + d) as usize * nxp + H } else { H } };
-    let q_up: [&[T]; H] = std::array::from_fn(|k| &q[rows_at(-(k as isize) - 1)..][..n]);
-    let q_down: [&[T]; H] = std::array::from_fn(|k| &q[rows_at(k as isize + 1)..][..n]);
-    let u_up: [&[T]; H] = std::array::from_fn(|k| &u[rows_at(-(k as isize) - 1)..][..n]);
-    let u_down: [&[T]; H] = std::array::from_fn(|k| &u[rows_at(k as isize + 1)..][..n]);
-    let lw = &lw[H..H + n];
+    let (q_up, q_down) = q_rows;
+    let (u_up, u_down) = u_rows;
+    let lw = &center_row.lw[H..H + n];
     let lu = &mut lu[H..H + n];
     let image = &mut image[H..H + n];
     for j in 0..n {
@@ -278,58 +444,6 @@ fn adjoint_computed_row<T: Real, const H: usize>(
     }
 }
 
-/// [`adjoint_row`] on the padded rows `first..first + k` held in `lu` and
-/// `image` (`k` whole rows); pairs of computed rows share their vertical
-/// loads. Rows that are neither computed nor in `extra_rows` (the halo rows
-/// above a free surface) are left alone.
-pub fn adjoint_rows<T: Real>(
-    layout: &Layout,
-    weights: &StencilWeights<T>,
-    first: usize,
-    extra_rows: std::ops::Range<usize>,
-    q: &[T],
-    u: &[T],
-    lw: &[T],
-    lu: &mut [T],
-    image: &mut [T],
-) {
-    let nxp = layout.nxp;
-    let computed = layout.computed_rows();
-    let count = lu.len() / nxp;
-    let mut r = 0;
-    while r < count {
-        let i = first + r;
-        if layout.has_z && r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
-            let pair = r * nxp..(r + 2) * nxp;
-            with_halo!(layout.halo, H => {
-                let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
-                let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
-                adjoint_pair::<T, H>(q, u, i, nxp, weights.center, &wz, &wx, lw, &mut lu[pair.clone()], &mut image[pair])
-            });
-            r += 2;
-        } else {
-            if computed.contains(&i) || extra_rows.contains(&i) {
-                adjoint_row(
-                    layout,
-                    weights,
-                    i,
-                    q,
-                    u,
-                    lw,
-                    &mut lu[r * nxp..(r + 1) * nxp],
-                    &mut image[r * nxp..(r + 1) * nxp],
-                );
-            }
-            r += 1;
-        }
-    }
-}
-
-/// Rows `first .. first + H` of `f`, from the first computed column, `n` long.
-fn rows_from<T, const H: usize>(f: &[T], first: usize, nxp: usize, n: usize) -> [&[T]; H] {
-    std::array::from_fn(|k| &f[(first + k) * nxp + H..][..n])
-}
-
 /// `n` values of a padded row from column `H + d`.
 fn shifted_by<T, const H: usize>(row: &[T], d: isize, n: usize) -> &[T] {
     &row[(H as isize + d) as usize..][..n]
@@ -337,25 +451,24 @@ fn shifted_by<T, const H: usize>(row: &[T], d: isize, n: usize) -> &[T] {
 
 /// [`adjoint_computed_row`] for rows `i` and `i + 1` at once (2D): the
 /// `2H + 2` rows of `q` and of `u` are loaded once per column for both.
+/// `q_rows.0[k]` is row `i − H + k`, `q_rows.1[k]` row `i + 2 + k` (the same
+/// for `u_rows`), from the first computed column; `lu` and `image` hold the
+/// two whole rows.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
 fn adjoint_pair<T: Real, const H: usize>(
-    q: &[T],
-    u: &[T],
-    i: usize,
-    nxp: usize,
+    centers: &[CenterRow<'_, T>; 2],
+    q_rows: (&[&[T]; H], &[&[T]; H]),
+    u_rows: (&[&[T]; H], &[&[T]; H]),
     center: T,
     wz: &[T; H],
     wx: &[T; H],
-    lw: &[T],
     lu: &mut [T],
     image: &mut [T],
 ) {
+    let nxp = centers[0].q.len();
     let n = nxp - 2 * H;
-    // field rows i−H ..= i−1 (above) and i+2 ..= i+1+H (below), and the two centre rows
-    let (q_above, q_below) = (rows_from::<T, H>(q, i - H, nxp, n), rows_from::<T, H>(q, i + 2, nxp, n));
-    let (u_above, u_below) = (rows_from::<T, H>(u, i - H, nxp, n), rows_from::<T, H>(u, i + 2, nxp, n));
-    let (q0, q1) = (&q[i * nxp..(i + 1) * nxp], &q[(i + 1) * nxp..(i + 2) * nxp]);
-    let (u0, u1) = (&u[i * nxp..(i + 1) * nxp], &u[(i + 1) * nxp..(i + 2) * nxp]);
+    let ((q_above, q_below), (u_above, u_below)) = (q_rows, u_rows);
+    let (q0, q1, u0, u1) = (centers[0].q, centers[1].q, centers[0].u, centers[1].u);
     let shifted = |row, d| shifted_by::<T, H>(row, d, n);
     let q0l: [&[T]; H] = std::array::from_fn(|k| shifted(q0, -(k as isize) - 1));
     let q0r: [&[T]; H] = std::array::from_fn(|k| shifted(q0, k as isize + 1));
@@ -366,7 +479,7 @@ fn adjoint_pair<T: Real, const H: usize>(
     let u1l: [&[T]; H] = std::array::from_fn(|k| shifted(u1, -(k as isize) - 1));
     let u1r: [&[T]; H] = std::array::from_fn(|k| shifted(u1, k as isize + 1));
     let (qm0, qm1, um0, um1) = (shifted(q0, 0), shifted(q1, 0), shifted(u0, 0), shifted(u1, 0));
-    let (lw0, lw1) = (&lw[i * nxp + H..][..n], &lw[(i + 1) * nxp + H..][..n]);
+    let (lw0, lw1) = (shifted(centers[0].lw, 0), shifted(centers[1].lw, 0));
     let (lu0, lu1) = lu.split_at_mut(nxp);
     let (lu0, lu1) = (&mut lu0[H..H + n], &mut lu1[H..H + n]);
     let (im0, im1) = image.split_at_mut(nxp);
@@ -393,22 +506,29 @@ fn adjoint_pair<T: Real, const H: usize>(
     }
 }
 
-/// First pass of the adjoint interior update on one computed row: with
-/// `λw` the adjoint of `w = 2u − p + c L u` (`w = p` on halo columns),
-/// `q = c ⊙ λw` and `λp = −λw` on the computed columns, `q = 0` and
-/// `λp = λw` on the `halo` columns at each end.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-pub fn adjoint_prepare_row<T: Real>(halo: usize, lw: &[T], c: &[T], q: &mut [T], lp: &mut [T]) {
-    let nxp = lw.len();
-    for j in (0..halo).chain(nxp - halo..nxp) {
-        lp[j] = lw[j];
-        q[j] = T::zero();
-    }
-    let inner = halo..nxp - halo;
-    for (((q, lp), &c), &w) in
-        q[inner.clone()].iter_mut().zip(&mut lp[inner.clone()]).zip(&c[inner.clone()]).zip(&lw[inner])
-    {
-        *q = c * w;
-        *lp = -w;
-    }
+/// `image += weight ⊙ L u` on the computed padded row `i` (whole rows of
+/// `weight` and `image`): the interior part of the linearised step, a
+/// verification path.
+pub fn add_laplacian_row<T: Real>(
+    layout: &Layout,
+    weights: &StencilWeights<T>,
+    i: usize,
+    u: &[T],
+    weight: &[T],
+    image: &mut [T],
+) {
+    with_halo!(layout.halo, H => {
+        let nxp = layout.nxp;
+        let n = nxp - 2 * H;
+        let zeros = vec![T::zero(); nxp];
+        let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
+        let wz: [T; H] = std::array::from_fn(|k| if layout.has_z { weights.z[k] } else { T::zero() });
+        let row_at = |d: isize| if layout.has_z { (i as isize + d) as usize } else { i };
+        let u_up: [&[T]; H] = std::array::from_fn(|k| &u[row_at(-(k as isize) - 1) * nxp + H..][..n]);
+        let u_down: [&[T]; H] = std::array::from_fn(|k| &u[row_at(k as isize + 1) * nxp + H..][..n]);
+        let q: [&[T]; H] = std::array::from_fn(|_| &zeros[H..][..n]);
+        let center = CenterRow { q: &zeros, u: &u[i * nxp..(i + 1) * nxp], lw: weight };
+        let mut scratch = vec![T::zero(); nxp];
+        adjoint_computed_row::<T, H>(&center, (&q, &q), (&u_up, &u_down), weights.center, &wz, &wx, &mut scratch, image);
+    })
 }

@@ -43,13 +43,20 @@ use crate::propagator::{AdjointPropagator, Parallelism, Propagator};
 use crate::real::Real;
 use crate::stability;
 use boundary::{Cpml, Sponge, adjoint_free_surface, apply_free_surface};
-use kernel::{StencilWeights, adjoint_prepare_row, adjoint_row, adjoint_rows, interior_rows};
+use kernel::{
+    AdjointFields, AdjointRows, StencilWeights, add_laplacian_row, adjoint_ring_len, adjoint_rows, interior_rows,
+};
 pub use layout::Layout;
 use pdeinv_grid::{Grid, PointWeights, central_first_derivative, central_second_derivative};
 use rayon::prelude::*;
 
 /// Rows handed to the kernel at once (pairs share their vertical loads).
 const ROW_BLOCK: usize = 2;
+
+/// Rows per task of the adjoint sweep. Each task recomputes the `q` rows of
+/// the `2·halo` rows around its block, so larger blocks waste less; 64
+/// still leaves 16 tasks on a 1000-row grid for load balance.
+const ADJOINT_BLOCK: usize = 64;
 
 /// Largest supported space order.
 pub const MAX_SPACE_ORDER: usize = 16;
@@ -424,8 +431,8 @@ pub struct AcousticAdjoint<T> {
     pub state: AcousticState<T>,
     /// Adjoint of `w = u^{n+1}` before the boundary post-processing.
     w: Vec<T>,
-    /// `c ⊙ λw` on computed cells.
-    q: Vec<T>,
+    /// One ring of `q = c ⊙ λw` rows per block of the adjoint sweep.
+    ring: Vec<T>,
     /// `Σ_n λw ⊙ ∂w/∂c` so far, per padded cell (folded into the model
     /// gradient by `finish_gradient`).
     image: Vec<T>,
@@ -664,7 +671,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         AcousticAdjoint {
             state: self.model.empty_state(),
             w: vec![T::zero(); n],
-            q: vec![T::zero(); n],
+            ring: vec![T::zero(); self.model.layout.nzp.div_ceil(ADJOINT_BLOCK) * adjoint_ring_len(&self.model.layout)],
             image: vec![T::zero(); n],
             memory: self.model.empty_state(),
             rows: vec![T::zero(); 2 * self.model.layout.nxp],
@@ -706,20 +713,6 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         if layout.free_surface {
             adjoint_free_surface(layout, &mut a.w);
         }
-        // q = c ⊙ λw on computed cells; λp = −λw there (w = p elsewhere)
-        let rows = layout.computed_rows();
-        let lw = &a.w;
-        a.q.par_chunks_mut(nxp).zip(a.state.u_prev.par_chunks_mut(nxp)).with_min_len(min_len).enumerate().for_each(
-            |(i, (q, lp))| {
-                let w_row = &lw[i * nxp..(i + 1) * nxp];
-                if !rows.contains(&i) {
-                    lp.copy_from_slice(w_row);
-                    q.fill(T::zero());
-                } else {
-                    adjoint_prepare_row(h, w_row, &c[i * nxp..(i + 1) * nxp], q, lp);
-                }
-            },
-        );
         // source part of the model derivative
         self.source.inject_scaled(&[self.wavelet[n]], &a.w, &mut a.image);
         // z layers (sequential: their rows couple): model derivative, then adjoint
@@ -740,24 +733,30 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                 );
             }
         }
-        // per row, in parallel: x layers (model derivative, then adjoint),
-        // then the interior: λu += 2λw + Lᵀq (Lᵀq alone on the halo rows
-        // above a free surface) and image += λw ⊙ L u
+        // per block of rows, in parallel: x layers (model derivative, then
+        // adjoint), then the interior: λp, λu += 2λw + Lᵀq (Lᵀq alone on the
+        // halo rows above a free surface) and image += λw ⊙ L u
+        let rows = layout.computed_rows();
         let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
-        let (q, u, lw) = (&a.q, &forward.u, &a.w);
-        let block = ROW_BLOCK;
-        let interior = |first: usize, lu: &mut [T], image: &mut [T]| {
-            adjoint_rows(layout, &m.stencil, first, extra_rows.clone(), q, u, lw, lu, image);
+        let fields = AdjointFields { lw: &a.w, c, u: &forward.u };
+        let block = ADJOINT_BLOCK;
+        let ring_len = adjoint_ring_len(layout);
+        let interior = |first: usize, lu: &mut [T], lp: &mut [T], image: &mut [T], ring: &mut [T]| {
+            let own = AdjointRows { lu, lp, image };
+            adjoint_rows(layout, &m.stencil, first, extra_rows.clone(), fields, own, ring);
         };
+        let blocks = a
+            .state
+            .u
+            .par_chunks_mut(block * nxp)
+            .zip(a.state.u_prev.par_chunks_mut(block * nxp))
+            .zip(a.image.par_chunks_mut(block * nxp))
+            .zip(a.ring.par_chunks_mut(ring_len));
         match &m.cpml {
-            None => a
-                .state
-                .u
-                .par_chunks_mut(block * nxp)
-                .zip(a.image.par_chunks_mut(block * nxp))
+            None => blocks
                 .with_min_len(min_len.div_ceil(block))
                 .enumerate()
-                .for_each(|(b, (lu, image))| interior(b * block, lu, image)),
+                .for_each(|(b, (((lu, lp), image), ring))| interior(b * block, lu, lp, image, ring)),
             Some(cpml) => {
                 let width = 2 * cpml.strip();
                 let scratch_len = cpml.adjoint_scratch_len(layout);
@@ -766,16 +765,13 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                 let x_adjoint =
                     a.state.psi_x.par_chunks_mut(block * width).zip(a.state.zeta_x.par_chunks_mut(block * width));
                 let scratch = a.strip_scratch.par_chunks_mut(block * scratch_len);
-                a.state
-                    .u
-                    .par_chunks_mut(block * nxp)
-                    .zip(a.image.par_chunks_mut(block * nxp))
+                blocks
                     .zip(x_memory)
                     .zip(x_adjoint)
                     .zip(scratch)
                     .with_min_len(min_len.div_ceil(block))
                     .enumerate()
-                    .for_each(|(b, ((((lu, image), (psi, zeta)), (lpsi, lzeta)), scratch))| {
+                    .for_each(|(b, ((((((lu, lp), image), ring), (psi, zeta)), (lpsi, lzeta)), scratch))| {
                         let first = b * block;
                         for r in 0..lu.len() / nxp {
                             let i = first + r;
@@ -783,7 +779,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                                 continue;
                             }
                             let cells = i * nxp..(i + 1) * nxp;
-                            let (w_row, c_row) = (&lw[cells.clone()], &c[cells]);
+                            let (w_row, c_row) = (&fields.lw[cells.clone()], &c[cells]);
                             let (x, own) = (r * width..(r + 1) * width, r * nxp..(r + 1) * nxp);
                             self.add_x_layer_terms_row(
                                 cpml,
@@ -804,7 +800,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                                 &mut scratch[r * scratch_len..(r + 1) * scratch_len],
                             );
                         }
-                        interior(first, lu, image);
+                        interior(first, lu, lp, image, ring);
                     });
             }
         }
@@ -834,20 +830,10 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         let mut term = vec![T::zero(); layout.len()];
         let mut memory = self.model.empty_state();
         self.add_boundary_and_source_terms(n, forward, &mut memory, &dc, &mut term);
-        // interior part: δc ⊙ L u (adjoint_row with zero q gives image += λw ⊙ L u)
-        let zeros = vec![T::zero(); layout.len()];
-        let mut scratch = vec![T::zero(); nxp];
+        // interior part: δc ⊙ L u
         for i in layout.computed_rows() {
-            adjoint_row(
-                layout,
-                &self.model.stencil,
-                i,
-                &zeros,
-                &forward.u,
-                &dc,
-                &mut scratch,
-                &mut term[i * nxp..(i + 1) * nxp],
-            );
+            let cells = i * nxp..(i + 1) * nxp;
+            add_laplacian_row(layout, &self.model.stencil, i, &forward.u, &dc[cells.clone()], &mut term[cells]);
         }
         self.step_with(tangent, |w| {
             for (w, t) in w.iter_mut().zip(&term) {
