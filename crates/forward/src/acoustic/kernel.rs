@@ -213,6 +213,9 @@ fn lp_row<T: Real>(halo: usize, computed: bool, lw: &[T], lp: &mut [T]) {
 /// derivative. With `λw` the adjoint of `w = 2u − p + c L u` and
 /// `q = c ⊙ λw` (zero off the computed cells):
 /// - `λp = −λw` on computed cells, `λw` elsewhere (`lp` is overwritten);
+/// - `after_row(r, λu row, image row)` on each computed row `r` of the
+///   block, just after its interior update: the caller's boundary work,
+///   done while the row's `λw`, `c`, `u`, `λu` and `image` are in cache;
 /// - `λu += 2λw + Lᵀ q` and `image += λw ⊙ L u` on computed rows; on the
 ///   rows in `extra_rows` (the halo above a free surface) only
 ///   `λu += Lᵀ q`, with cells beyond the array counting as zero.
@@ -230,8 +233,9 @@ pub fn adjoint_rows<T: Real>(
     fields: AdjointFields<'_, T>,
     rows: AdjointRows<'_, T>,
     ring: &mut [T],
+    after_row: &mut dyn FnMut(usize, &mut [T], &mut [T]),
 ) {
-    with_halo!(layout.halo, H => adjoint_rows_h::<T, H>(layout, weights, first, extra_rows, fields, rows, ring))
+    with_halo!(layout.halo, H => adjoint_rows_h::<T, H>(layout, weights, first, extra_rows, fields, rows, ring, after_row))
 }
 
 /// Whole padded arrays an adjoint sweep reads.
@@ -300,6 +304,7 @@ fn adjoint_rows_h<T: Real, const H: usize>(
     fields: AdjointFields<'_, T>,
     rows: AdjointRows<'_, T>,
     ring: &mut [T],
+    after_row: &mut dyn FnMut(usize, &mut [T], &mut [T]),
 ) {
     let nxp = layout.nxp;
     let n = nxp - 2 * H;
@@ -309,17 +314,20 @@ fn adjoint_rows_h<T: Real, const H: usize>(
     let wz: [T; H] = std::array::from_fn(|k| if layout.has_z { weights.z[k] } else { T::zero() });
     let mut ring = QRing { rows: &mut ring[..(2 * H + 2) * nxp], slots: 2 * H + 2, next: first.saturating_sub(H), nxp };
     let own = |r: usize| r * nxp..(r + 1) * nxp;
-    for r in 0..count {
+    let (lu, lp, image) = (rows.lu, rows.lp, rows.image);
+    // λp and the caller's per-row work on computed row `r` of the block,
+    // once the ring has read its `λw` (so it is in cache)
+    let mut set_lp = |r: usize| {
         let i = first + r;
-        lp_row(H, computed.contains(&i), &fields.lw[own(i)], &mut rows.lp[own(r)]);
-    }
-    let (lu, image) = (rows.lu, rows.image);
+        lp_row(H, computed.contains(&i), &fields.lw[own(i)], &mut lp[own(r)]);
+    };
     let mut r = 0;
     while r < count {
         let i = first + r;
         if !layout.has_z {
             // one row; the vertical neighbours are the row itself with zero weights
             ring.fill_to(layout, &fields, i);
+            set_lp(r);
             let q: [&[T]; H] = std::array::from_fn(|_| &ring.row(i)[H..][..n]);
             let u: [&[T]; H] = std::array::from_fn(|_| &fields.u[H..][..n]);
             let center = CenterRow { q: ring.row(i), u: &fields.u[own(i)], lw: &fields.lw[own(i)] };
@@ -333,9 +341,12 @@ fn adjoint_rows_h<T: Real, const H: usize>(
                 &mut lu[own(r)],
                 &mut image[own(r)],
             );
+            after_row(r, &mut lu[own(r)], &mut image[own(r)]);
             r += 1;
         } else if r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
             ring.fill_to(layout, &fields, i + 1 + H);
+            set_lp(r);
+            set_lp(r + 1);
             let q_above: [&[T]; H] = std::array::from_fn(|k| &ring.row(i - H + k)[H..][..n]);
             let q_below: [&[T]; H] = std::array::from_fn(|k| &ring.row(i + 2 + k)[H..][..n]);
             let u_above: [&[T]; H] = std::array::from_fn(|k| &fields.u[(i - H + k) * nxp + H..][..n]);
@@ -355,9 +366,12 @@ fn adjoint_rows_h<T: Real, const H: usize>(
                 &mut lu[pair.clone()],
                 &mut image[pair],
             );
+            after_row(r, &mut lu[own(r)], &mut image[own(r)]);
+            after_row(r + 1, &mut lu[own(r + 1)], &mut image[own(r + 1)]);
             r += 2;
         } else if computed.contains(&i) {
             ring.fill_to(layout, &fields, i + H);
+            set_lp(r);
             let q_up: [&[T]; H] = std::array::from_fn(|k| &ring.row(i - k - 1)[H..][..n]);
             let q_down: [&[T]; H] = std::array::from_fn(|k| &ring.row(i + k + 1)[H..][..n]);
             let u_up: [&[T]; H] = std::array::from_fn(|k| &fields.u[(i - k - 1) * nxp + H..][..n]);
@@ -373,8 +387,10 @@ fn adjoint_rows_h<T: Real, const H: usize>(
                 &mut lu[own(r)],
                 &mut image[own(r)],
             );
+            after_row(r, &mut lu[own(r)], &mut image[own(r)]);
             r += 1;
         } else {
+            set_lp(r);
             if extra_rows.contains(&i) {
                 // a halo row above a free surface: only the vertical part of Lᵀ q reaches it
                 ring.fill_to(layout, &fields, i + H);

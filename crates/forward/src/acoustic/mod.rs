@@ -357,13 +357,21 @@ impl<T: Real> AcousticModel<T> {
                 for (r, psi_row) in pz.chunks_exact_mut(nxp).enumerate() {
                     cpml.psi_z_row(layout, group, r, u, psi_row);
                 }
-                let rows_iter =
-                    out.chunks_exact_mut(nxp).zip(px.chunks_exact_mut(2 * strip)).zip(zx.chunks_exact_mut(2 * strip));
-                for (r, (((o, p), x), z)) in rows_iter.zip(zz.chunks_exact_mut(nxp)).enumerate() {
-                    let i = first + r;
-                    if rows.contains(&i) {
-                        block(i, o, p, x);
-                        cpml.correct_z_row(layout, group, r, u, pz, z, &c[i * nxp..(i + 1) * nxp], o);
+                // pairs of rows through the interior kernel (they share
+                // loads), then each row's z correction
+                let pairs = out
+                    .chunks_mut(ROW_BLOCK * nxp)
+                    .zip(px.chunks_mut(ROW_BLOCK * 2 * strip))
+                    .zip(zx.chunks_mut(ROW_BLOCK * 2 * strip))
+                    .zip(zz.chunks_mut(ROW_BLOCK * nxp));
+                for (b, (((o, p), x), z)) in pairs.enumerate() {
+                    let start = first + b * ROW_BLOCK;
+                    block(start, o, p, x);
+                    for (k, (o_row, z_row)) in o.chunks_exact_mut(nxp).zip(z.chunks_exact_mut(nxp)).enumerate() {
+                        let (r, i) = (b * ROW_BLOCK + k, start + k);
+                        if rows.contains(&i) {
+                            cpml.correct_z_row(layout, group, r, u, pz, z_row, &c[i * nxp..(i + 1) * nxp], o_row);
+                        }
                     }
                 }
             };
@@ -733,18 +741,14 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                 );
             }
         }
-        // per block of rows, in parallel: x layers (model derivative, then
-        // adjoint), then the interior: λp, λu += 2λw + Lᵀq (Lᵀq alone on the
-        // halo rows above a free surface) and image += λw ⊙ L u
-        let rows = layout.computed_rows();
+        // per block of rows, in parallel: the interior (λp, λu += 2λw + Lᵀq,
+        // Lᵀq alone on the halo rows above a free surface, and
+        // image += λw ⊙ L u), each row followed by its x layers (model
+        // derivative, then adjoint)
         let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
         let fields = AdjointFields { lw: &a.w, c, u: &forward.u };
         let block = ADJOINT_BLOCK;
         let ring_len = adjoint_ring_len(layout);
-        let interior = |first: usize, lu: &mut [T], lp: &mut [T], image: &mut [T], ring: &mut [T]| {
-            let own = AdjointRows { lu, lp, image };
-            adjoint_rows(layout, &m.stencil, first, extra_rows.clone(), fields, own, ring);
-        };
         let blocks = a
             .state
             .u
@@ -753,10 +757,21 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             .zip(a.image.par_chunks_mut(block * nxp))
             .zip(a.ring.par_chunks_mut(ring_len));
         match &m.cpml {
-            None => blocks
-                .with_min_len(min_len.div_ceil(block))
-                .enumerate()
-                .for_each(|(b, (((lu, lp), image), ring))| interior(b * block, lu, lp, image, ring)),
+            None => {
+                blocks.with_min_len(min_len.div_ceil(block)).enumerate().for_each(|(b, (((lu, lp), image), ring))| {
+                    let own = AdjointRows { lu, lp, image };
+                    adjoint_rows(
+                        layout,
+                        &m.stencil,
+                        b * block,
+                        extra_rows.clone(),
+                        fields,
+                        own,
+                        ring,
+                        &mut |_, _, _| {},
+                    );
+                })
+            }
             Some(cpml) => {
                 let width = 2 * cpml.strip();
                 let scratch_len = cpml.adjoint_scratch_len(layout);
@@ -773,14 +788,12 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                     .enumerate()
                     .for_each(|(b, ((((((lu, lp), image), ring), (psi, zeta)), (lpsi, lzeta)), scratch))| {
                         let first = b * block;
-                        for r in 0..lu.len() / nxp {
+                        // the x layers of row r (model derivative, then adjoint), after its interior update
+                        let mut x_layers = |r: usize, lu_row: &mut [T], image_row: &mut [T]| {
                             let i = first + r;
-                            if !rows.contains(&i) {
-                                continue;
-                            }
                             let cells = i * nxp..(i + 1) * nxp;
                             let (w_row, c_row) = (&fields.lw[cells.clone()], &c[cells]);
-                            let (x, own) = (r * width..(r + 1) * width, r * nxp..(r + 1) * nxp);
+                            let x = r * width..(r + 1) * width;
                             self.add_x_layer_terms_row(
                                 cpml,
                                 i,
@@ -788,7 +801,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                                 &mut psi[x.clone()],
                                 &mut zeta[x.clone()],
                                 w_row,
-                                &mut image[own.clone()],
+                                image_row,
                             );
                             cpml.adjoint_x_row(
                                 layout,
@@ -796,11 +809,12 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                                 c_row,
                                 &mut lpsi[x.clone()],
                                 &mut lzeta[x],
-                                &mut lu[own],
+                                lu_row,
                                 &mut scratch[r * scratch_len..(r + 1) * scratch_len],
                             );
-                        }
-                        interior(first, lu, lp, image, ring);
+                        };
+                        let own = AdjointRows { lu, lp, image };
+                        adjoint_rows(layout, &m.stencil, first, extra_rows.clone(), fields, own, ring, &mut x_layers);
                     });
             }
         }
