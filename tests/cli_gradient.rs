@@ -182,12 +182,8 @@ fn a_memory_budget_picks_a_strategy_that_fits() {
 #[test]
 fn bench_adjoint_reports_the_step_ratio() {
     let stdout = expect_success(&["bench", "adjoint", "--shape", "48,40", "--nt", "20", "--order", "4"]);
-    let ratio: f64 = stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("adjoint/forward = "))
-        .expect("a ratio line")
-        .parse()
-        .unwrap();
+    let ratio: f64 =
+        stdout.lines().find_map(|line| line.strip_prefix("adjoint/forward = ")).expect("a ratio line").parse().unwrap();
     assert!(ratio.is_finite() && ratio > 0.0, "{stdout}");
     assert!(stdout.contains("adjoint ms/step"), "{stdout}");
     expect_user_error(&["bench", "adjoint", "--shape", "48,40", "--nt", "1"], "--nt");

@@ -233,10 +233,13 @@ pub fn adjoint_rows<T: Real>(
     fields: AdjointFields<'_, T>,
     rows: AdjointRows<'_, T>,
     ring: &mut [T],
-    after_row: &mut dyn FnMut(usize, &mut [T], &mut [T]),
+    after_row: &mut RowHook<'_, T>,
 ) {
     with_halo!(layout.halo, H => adjoint_rows_h::<T, H>(layout, weights, first, extra_rows, fields, rows, ring, after_row))
 }
+
+/// Per-row work a caller runs inside [`adjoint_rows`]: `(r, λu row, image row)`.
+pub type RowHook<'a, T> = dyn FnMut(usize, &mut [T], &mut [T]) + 'a;
 
 /// Whole padded arrays an adjoint sweep reads.
 #[derive(Debug, Clone, Copy)]
@@ -304,7 +307,7 @@ fn adjoint_rows_h<T: Real, const H: usize>(
     fields: AdjointFields<'_, T>,
     rows: AdjointRows<'_, T>,
     ring: &mut [T],
-    after_row: &mut dyn FnMut(usize, &mut [T], &mut [T]),
+    after_row: &mut RowHook<'_, T>,
 ) {
     let nxp = layout.nxp;
     let n = nxp - 2 * H;
