@@ -288,9 +288,20 @@ impl<T: Real> Cpml<T> {
         4 * (self.strip + 2 * layout.halo)
     }
 
+    /// Scratch values [`Cpml::adjoint_z_group`] needs: three blocks of
+    /// `strip + 2·halo` padded rows.
+    pub fn adjoint_z_scratch_len(&self, layout: &Layout) -> usize {
+        3 * (self.strip + 2 * layout.halo) * layout.nxp
+    }
+
     /// Adjoint of the z-layer operations of z strip `group`: `lw` and `lu`
     /// are whole padded arrays, `lpsi` and `lzeta` the group's strip arrays;
-    /// `scratch` holds two rows. Row-slice operations, so they vectorise.
+    /// `scratch` holds [`Cpml::adjoint_z_scratch_len`] values. In gather
+    /// form, like the x strips: with `q = c λw`, `tz = λζ' + q`, `t = a tz`
+    /// on the compute rows, `λζ = b tz`; then `λu += D²ᵀ t`,
+    /// `λψ' += D¹ᵀ (q + t)`; then `v = a λψ''`, `λψ = b λψ''` on the rows the
+    /// forward step updated, and `λu += D¹ᵀ v`. Every output row reads its
+    /// `2·halo + 1` neighbours, whole rows at a time, so it vectorises.
     pub fn adjoint_z_group(
         &self,
         layout: &Layout,
@@ -302,58 +313,111 @@ impl<T: Real> Cpml<T> {
         lu: &mut [T],
         scratch: &mut [T],
     ) {
-        let (h, s, nxp) = (layout.halo, self.strip, layout.nxp);
+        with_halo!(layout.halo, H => self.adjoint_z_group_h::<H>(layout, group, lw, c, lpsi, lzeta, lu, scratch))
+    }
+
+    fn adjoint_z_group_h<const H: usize>(
+        &self,
+        layout: &Layout,
+        group: usize,
+        lw: &[T],
+        c: &[T],
+        lpsi: &mut [T],
+        lzeta: &mut [T],
+        lu: &mut [T],
+        scratch: &mut [T],
+    ) {
+        let (s, nxp) = (self.strip, layout.nxp);
         let first = self.z_strip_rows[group];
-        let cols = h..nxp - h;
-        let (t_row, qt_row) = scratch.split_at_mut(nxp);
-        let row = |r: usize| r * nxp + h..(r + 1) * nxp - h;
-        for r in h..s - h {
+        let n = nxp - 2 * H;
+        let padded = (s + 2 * H) * nxp;
+        // strip row r is scratch row r + H; rows that are not compute rows stay zero
+        let (t, rest) = scratch[..3 * padded].split_at_mut(padded);
+        let (qt, v) = rest.split_at_mut(padded);
+        let cells = |row: usize| row * nxp + H..row * nxp + H + n;
+        let w1: [T; H] = std::array::from_fn(|k| self.w1z[k + 1]);
+        let w2: [T; H] = std::array::from_fn(|k| self.w2z[k + 1]);
+        let coefficient = |r: usize| (self.az[group * s + r], self.bz[group * s + r]);
+        // ζ' = bζ + a (D²u + D¹ψ'), w += c (D¹ψ' + ζ')
+        for r in H..s - H {
+            let (a, b) = coefficient(r);
             let i = first + r;
-            let (a, b) = (self.az[group * s + r], self.bz[group * s + r]);
-            // w += c (D¹ψ' + ζ');  ζ' = bζ + a (D²u + D¹ψ')
-            let (t, qt) = (&mut t_row[cols.clone()], &mut qt_row[cols.clone()]);
-            let zeta = &mut lzeta[row(r)];
-            for ((((t, qt), z), &c), &w) in
-                t.iter_mut().zip(qt.iter_mut()).zip(zeta.iter_mut()).zip(&c[row(i)]).zip(&lw[row(i)])
-            {
+            let outputs = t[cells(r + H)].iter_mut().zip(&mut qt[cells(r + H)]);
+            let inputs = c[cells(i)].iter().zip(&lw[cells(i)]);
+            for ((zeta, (t, qt)), (&c, &w)) in lzeta[cells(r)].iter_mut().zip(outputs).zip(inputs) {
                 let q = c * w;
-                let total = *z + q;
+                let total = *zeta + q;
                 *t = a * total;
-                *z = b * total;
+                *zeta = b * total;
                 *qt = q + *t;
             }
-            axpy(&mut lu[row(i)], self.w2z[0], t);
-            for k in 1..=h {
-                axpy(&mut lpsi[row(r + k)], self.w1z[k], qt);
-                axpy(&mut lpsi[row(r - k)], -self.w1z[k], qt);
-                axpy(&mut lu[row(i + k)], self.w2z[k], t);
-                axpy(&mut lu[row(i - k)], self.w2z[k], t);
-            }
         }
-        for r in h..s - h {
-            let i = first + r;
-            let (a, b) = (self.az[group * s + r], self.bz[group * s + r]);
-            // the forward step leaves ψ_z untouched on rows without damping
+        // λu += D²ᵀ t and λψ' += D¹ᵀ (q + t) on every strip row
+        for r in 0..s {
+            let below: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H + k + 1)]);
+            let above: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H - k - 1)]);
+            add_symmetric::<T, H>(&mut lu[cells(first + r)], self.w2z[0], &t[cells(r + H)], &above, &below, &w2);
+            let below: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H + k + 1)]);
+            let above: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H - k - 1)]);
+            add_antisymmetric::<T, H>(&mut lpsi[cells(r)], &above, &below, &w1);
+        }
+        // ψ' = bψ + a D¹u, on the rows the forward step updated
+        for r in H..s - H {
+            let (a, b) = coefficient(r);
+            let v_row = &mut v[cells(r + H)];
             if a == T::zero() {
+                v_row.fill(T::zero());
                 continue;
             }
-            let v = &mut t_row[cols.clone()];
-            for (v, p) in v.iter_mut().zip(lpsi[row(r)].iter_mut()) {
+            for (v, p) in v_row.iter_mut().zip(&mut lpsi[cells(r)]) {
                 *v = a * *p;
                 *p *= b;
             }
-            for k in 1..=h {
-                axpy(&mut lu[row(i + k)], self.w1z[k], v);
-                axpy(&mut lu[row(i - k)], -self.w1z[k], v);
-            }
+        }
+        for r in 0..s {
+            let below: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H + k + 1)]);
+            let above: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H - k - 1)]);
+            add_antisymmetric::<T, H>(&mut lu[cells(first + r)], &above, &below, &w1);
         }
     }
 }
 
-/// `y += a x`.
-fn axpy<T: Real>(y: &mut [T], a: T, x: &[T]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y += a * x;
+/// `out += w0 mid + Σ_k w[k] (above[k] + below[k])`, row slices of one length.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn add_symmetric<T: Real, const H: usize>(
+    out: &mut [T],
+    w0: T,
+    mid: &[T],
+    above: &[&[T]; H],
+    below: &[&[T]; H],
+    w: &[T; H],
+) {
+    let n = out.len();
+    let mid = &mid[..n];
+    let above: [&[T]; H] = std::array::from_fn(|k| &above[k][..n]);
+    let below: [&[T]; H] = std::array::from_fn(|k| &below[k][..n]);
+    for j in 0..n {
+        let mut sum = w0 * mid[j];
+        for k in 0..H {
+            sum += w[k] * (above[k][j] + below[k][j]);
+        }
+        out[j] += sum;
+    }
+}
+
+/// `out += Σ_k w[k] (above[k] − below[k])`, row slices of one length: the
+/// transpose of the centred first derivative.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn add_antisymmetric<T: Real, const H: usize>(out: &mut [T], above: &[&[T]; H], below: &[&[T]; H], w: &[T; H]) {
+    let n = out.len();
+    let above: [&[T]; H] = std::array::from_fn(|k| &above[k][..n]);
+    let below: [&[T]; H] = std::array::from_fn(|k| &below[k][..n]);
+    for j in 0..n {
+        let mut sum = T::zero();
+        for k in 0..H {
+            sum += w[k] * (above[k][j] - below[k][j]);
+        }
+        out[j] += sum;
     }
 }
 

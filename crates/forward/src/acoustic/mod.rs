@@ -446,7 +446,7 @@ pub struct AcousticAdjoint<T> {
     image: Vec<T>,
     /// Updated CPML variables recomputed from the forward state.
     memory: AcousticState<T>,
-    /// Two rows of scratch.
+    /// Scratch of the z-layer adjoint (zero outside what it writes).
     rows: Vec<T>,
     /// Per-row scratch of the x-layer adjoint (zero outside what it writes).
     strip_scratch: Vec<T>,
@@ -682,7 +682,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             ring: vec![T::zero(); self.model.layout.nzp.div_ceil(ADJOINT_BLOCK) * adjoint_ring_len(&self.model.layout)],
             image: vec![T::zero(); n],
             memory: self.model.empty_state(),
-            rows: vec![T::zero(); 2 * self.model.layout.nxp],
+            rows: vec![T::zero(); self.model.cpml.as_ref().map_or(0, |c| c.adjoint_z_scratch_len(&self.model.layout))],
             strip_scratch: vec![
                 T::zero();
                 self.model.cpml.as_ref().map_or(0, |c| c.adjoint_scratch_len(&self.model.layout))

@@ -12,13 +12,30 @@
 //! solved on one. 1D grids keep the natural order (tridiagonal, no fill).
 //!
 //! The solves go supernode by supernode (a supernode is a run of columns of
-//! `L` with one row pattern, stored as a dense column-major block): dense
-//! triangular solve of the diagonal block, then a dense product with the
-//! off-diagonal block scattered into (forward) or gathered from (backward)
-//! the rows of the pattern. Kernels are compiled for AVX-512 and AVX2 with
-//! runtime dispatch; every sum is accumulated in a fixed order (eight
-//! partial sums, one reduction tree), so results do not depend on the
-//! instruction set or on the thread count.
+//! `L` with one row pattern): dense triangular solve of the diagonal block,
+//! then a dense product with the off-diagonal block scattered into (forward)
+//! or gathered from (backward) the rows of the pattern. The factor is
+//! repacked for the solves in groups of eight columns: the group's packed
+//! triangle, then its panel below the triangle in blocks of eight rows ×
+//! eight columns (one AVX-512 vector per column of a block), so a group is
+//! read as one sequential stream, in solve order, and the backward dot
+//! products of its eight columns share one pass over `z` (before: groups of
+//! four columns, column after column, and one pass over `z` per column;
+//! measured on the 512 × 512 benchmark, serial solve, about 8–10% faster).
+//! Kernels are compiled for AVX-512 and AVX2 with runtime dispatch; every
+//! sum is accumulated in a fixed order (eight partial sums per column, one
+//! reduction tree; each panel row summed in column order), so results do not
+//! depend on the instruction set or on the thread count.
+//!
+//! The solves are not bandwidth bound: at 512 × 512 the factor (86 MB)
+//! streams at about 8 GB/s per solve against 18–22 GB/s measured for a plain
+//! read, and a 256 × 256 factor, which fits in L3, streams at the same rate
+//! per entry. The backward substitution costs about twice the forward one,
+//! mostly in its gathers from scattered pattern rows of `x` (latency) and in
+//! the 186 000 one-column supernodes of the AMD-ordered pieces. Tried and
+//! not kept: supernode amalgamation (faer's `relax`, CHOLMOD-like settings:
+//! 4–10% more entries, no measurable gain) and deeper dissection (`levels`
+//! 4–8: a few percent at most, within the noise).
 //!
 //! `A` is symmetric, so the same solve is its own transpose: the adjoint
 //! step reuses the factor unchanged.
@@ -246,7 +263,7 @@ fn elimination_order(dimension: usize, nz: usize, nx: usize, ordering: FillOrder
 }
 
 /// Columns per group in the packed supernodal layout.
-const GROUP: usize = 4;
+const GROUP: usize = 8;
 
 /// Values of one group of `g` columns whose rows after the group are
 /// `rows` long: the packed `g × g` lower triangle and the `g` column tails.
@@ -265,8 +282,10 @@ fn triangle_start(g: usize, k: usize) -> usize {
 /// Append the supernode block `l(i, j)` (`ld` rows, `width` columns) to
 /// `packed` in the order the solves read it: per group of [`GROUP`]
 /// columns `c..e`, the lower triangle `L[c..e, c..e]` column by column
-/// (diagonal first, stored as its reciprocal), then the tails `L[e..ld, k]`
-/// of the group's columns one after another.
+/// (diagonal first, stored as its reciprocal), then the group's panel
+/// `L[e..ld, c..e]`: blocks of [`LANES`] rows, each block column after
+/// column, and the last `(ld − e) % LANES` rows column after column. A
+/// group is one sequential stream of memory.
 fn pack_supernode(l: impl Fn(usize, usize) -> f64, width: usize, ld: usize, packed: &mut Vec<f64>) {
     let mut c = 0;
     while c < width {
@@ -275,8 +294,14 @@ fn pack_supernode(l: impl Fn(usize, usize) -> f64, width: usize, ld: usize, pack
             packed.push(1.0 / l(k, k));
             packed.extend((k + 1..e).map(|j| l(j, k)));
         }
+        let body = e + (ld - e) / LANES * LANES;
+        for r in (e..body).step_by(LANES) {
+            for k in c..e {
+                packed.extend((r..r + LANES).map(|i| l(i, k)));
+            }
+        }
         for k in c..e {
-            packed.extend((e..ld).map(|i| l(i, k)));
+            packed.extend((body..ld).map(|i| l(i, k)));
         }
         c = e;
     }
@@ -492,23 +517,94 @@ fn reduce(a: [f64; LANES]) -> f64 {
     ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
 }
 
-/// `Σ a_r b_r` over the shorter of the two.
+/// `[Σ_r P[r, k] z_r]_k` for a group panel `P` of `G` columns and `z`'s
+/// length in rows (packed by [`pack_supernode`]): per column, [`LANES`]
+/// partial sums over the row blocks, [`reduce`], then the last rows in order.
 #[inline(always)]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
+fn dot_panel<const G: usize>(panel: &[f64], z: &[f64]) -> [f64; G] {
+    let n = z.len();
     let body = n / LANES * LANES;
-    let mut acc = [0.0f64; LANES];
-    for (ac, bc) in a[..body].chunks_exact(LANES).zip(b[..body].chunks_exact(LANES)) {
-        for k in 0..LANES {
-            acc[k] += ac[k] * bc[k];
+    let (blocks, rest) = panel[..G * n].split_at(G * body);
+    let mut acc = [[0.0f64; LANES]; G];
+    for (zc, block) in z[..body].chunks_exact(LANES).zip(blocks.chunks_exact(G * LANES)) {
+        for (acc, column) in acc.iter_mut().zip(block.chunks_exact(LANES)) {
+            for i in 0..LANES {
+                acc[i] += column[i] * zc[i];
+            }
         }
     }
-    let mut sum = reduce(acc);
-    for (x, y) in a[body..].iter().zip(&b[body..]) {
-        sum += x * y;
+    let mut sums = acc.map(reduce);
+    let z_rest = &z[body..];
+    for (sum, column) in sums.iter_mut().zip(rest.chunks_exact(z_rest.len().max(1))) {
+        for (&l, &zr) in column.iter().zip(z_rest) {
+            *sum += l * zr;
+        }
     }
-    sum
+    sums
+}
+
+/// `y −= P a` for a group panel `P` of `G` columns and `y`'s length in rows
+/// (packed by [`pack_supernode`]), each row summed in column order.
+#[inline(always)]
+fn sub_panel<const G: usize>(y: &mut [f64], panel: &[f64], a: [f64; G]) {
+    let n = y.len();
+    let body = n / LANES * LANES;
+    let (blocks, rest) = panel[..G * n].split_at(G * body);
+    for (yc, block) in y[..body].chunks_exact_mut(LANES).zip(blocks.chunks_exact(G * LANES)) {
+        // An opaque block keeps LLVM from vectorising across blocks (with
+        // strided gathers, measured twice as slow as the whole solve): each
+        // block is one vector per column.
+        let block = std::hint::black_box(block);
+        let (first, others) = block.split_at(LANES);
+        let mut sum: [f64; LANES] = std::array::from_fn(|i| first[i] * a[0]);
+        for (column, &ak) in others.chunks_exact(LANES).zip(&a[1..]) {
+            for i in 0..LANES {
+                sum[i] += column[i] * ak;
+            }
+        }
+        for i in 0..LANES {
+            yc[i] -= sum[i];
+        }
+    }
+    let y_rest = &mut y[body..];
+    let m = y_rest.len();
+    for (r, yr) in y_rest.iter_mut().enumerate() {
+        let mut sum = rest[r] * a[0];
+        for k in 1..G {
+            sum += rest[k * m + r] * a[k];
+        }
+        *yr -= sum;
+    }
+}
+
+/// [`dot_panel`] for a group of `g ≤ GROUP` columns.
+#[inline(always)]
+fn dot_group(g: usize, panel: &[f64], z: &[f64]) -> [f64; GROUP] {
+    let mut sums = [0.0f64; GROUP];
+    macro_rules! width {
+        ($($w:literal)*) => {
+            match g {
+                $($w => sums[..$w].copy_from_slice(&dot_panel::<$w>(panel, z)),)*
+                _ => unreachable!("a group holds at most {GROUP} columns"),
+            }
+        };
+    }
+    width!(1 2 3 4 5 6 7 8);
+    sums
+}
+
+/// [`sub_panel`] for a group of `a.len() ≤ GROUP` columns.
+#[inline(always)]
+fn sub_group(y: &mut [f64], panel: &[f64], a: &[f64]) {
+    macro_rules! width {
+        ($($w:literal)*) => {
+            match a.len() {
+                $($w => sub_panel::<$w>(y, panel, std::array::from_fn(|k| a[k])),)*
+                _ => unreachable!("a group holds at most {GROUP} columns"),
+            }
+        };
+    }
+    width!(1 2 3 4 5 6 7 8);
 }
 
 /// `acc[k % 4] += a_k x[rows_k − offset]` (four partial sums).
@@ -525,31 +621,13 @@ fn gather_dot(acc: &mut [f64; 4], a: &[f64], rows: &[u32], x: &[f64], offset: us
     }
 }
 
-/// `y -= c0 a0 + c1 a1 + c2 a2 + c3 a3` (four columns of `y`'s length).
-#[inline(always)]
-fn sub_axpy4(y: &mut [f64], columns: [&[f64]; 4], a: [f64; 4]) {
-    let n = y.len();
-    let [c0, c1, c2, c3] = columns.map(|c| &c[..n]);
-    for r in 0..n {
-        y[r] -= ((c0[r] * a[0] + c1[r] * a[1]) + c2[r] * a[2]) + c3[r] * a[3];
-    }
-}
-
-/// `y -= c a` (one column).
-#[inline(always)]
-fn sub_axpy(y: &mut [f64], c: &[f64], a: f64) {
-    for (yr, &l) in y.iter_mut().zip(c) {
-        *yr -= l * a;
-    }
-}
-
 /// Forward substitution `L y = x` over `nodes`, in place. `x` holds the
 /// nodes' own columns from factor column `lo`; pattern rows at or after `b`
 /// go to `top` (index − `b`). `z` is scratch of the largest block.
 ///
 /// A block of `w > 1` columns is solved in `z = [x_own(w) | 0(len)]`, one
 /// group of columns `c..e` at a time: the diagonal triangle, then
-/// `z[e..] −= L[e.., c..e] z[c..e]` over the group's column tails; finally
+/// `z[e..] −= L[e.., c..e] z[c..e]` over the group's panel; finally
 /// `z` goes back to `x` and is added into the pattern rows. The packed
 /// values are read strictly in order.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
@@ -601,16 +679,8 @@ fn forward(
                     z[c + j] -= triangle[t + j - k] * zk;
                 }
             }
-            if g == GROUP {
-                let cols = [&tails[..tail], &tails[tail..2 * tail], &tails[2 * tail..3 * tail], &tails[3 * tail..]];
-                let a = [z[c], z[c + 1], z[c + 2], z[c + 3]];
-                sub_axpy4(&mut z[e..], cols, a);
-            } else {
-                for k in 0..g {
-                    let zk = z[c + k];
-                    sub_axpy(&mut z[e..], &tails[k * tail..(k + 1) * tail], zk);
-                }
-            }
+            let (solved, rest) = z.split_at_mut(e);
+            sub_group(rest, tails, &solved[c..]);
             c = e;
         }
         x[c0..c0 + w].copy_from_slice(&z[..w]);
@@ -627,8 +697,9 @@ fn forward(
 /// Backward substitution `Lᵀ x = y` over `nodes` (in reverse), in place;
 /// the layout of [`forward`], with `top` read only. A block of `w > 1`
 /// columns works in `z = [x_own(w) | x(pattern rows)]`, one group of
-/// columns at a time from the last: a dot product of each column tail with
-/// the solved part of `z`, then the diagonal triangle backwards.
+/// columns at a time from the last: the dot products of the group's panel
+/// columns with the solved part of `z` (one pass over the panel), then the
+/// diagonal triangle backwards.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
 fn backward(
     nodes: &[Supernode],
@@ -680,10 +751,7 @@ fn backward(
             let group = &values[end - group_len(g, tail)..end];
             end -= group.len();
             let (triangle, tails) = group.split_at(g * (g + 1) / 2);
-            let mut sums = [0.0f64; GROUP];
-            for (k, sum) in sums.iter_mut().enumerate().take(g) {
-                *sum = dot(&tails[k * tail..(k + 1) * tail], &z[e..]);
-            }
+            let sums = dot_group(g, tails, &z[e..]);
             for k in (0..g).rev() {
                 let t = triangle_start(g, k);
                 let mut v = z[c + k] - sums[k];
