@@ -216,6 +216,11 @@ fn run_schedule<P: AdjointPropagator>(
     let mut current = p.initial_state();
     let mut current_step = 0;
     let mut slots: Vec<Option<P::State>> = (0..schedule.slots).map(|_| None).collect();
+    // freed snapshots keep their buffers for the next store: schedules free
+    // and store again all the time, and a fresh allocation of a large state
+    // costs page faults on every store (allocated buffers never exceed the
+    // peak number of live snapshots)
+    let mut spare: Vec<P::State> = Vec::new();
     let mut held = 0usize;
     let mut peak = 0usize;
     let mut forward_steps = 0usize;
@@ -271,7 +276,13 @@ fn run_schedule<P: AdjointPropagator>(
                 match &mut slots[slot] {
                     Some(existing) => existing.clone_from(&current),
                     empty => {
-                        *empty = Some(current.clone());
+                        *empty = Some(match spare.pop() {
+                            Some(mut buffer) => {
+                                buffer.clone_from(&current);
+                                buffer
+                            }
+                            None => current.clone(),
+                        });
                         held += state_bytes;
                         peak = peak.max(held);
                         memory_timeline.push((clock.elapsed().as_secs_f64(), held));
@@ -298,7 +309,8 @@ fn run_schedule<P: AdjointPropagator>(
                 }
             }
             Action::Free { slot } => {
-                if slots.get_mut(slot).and_then(Option::take).is_some() {
+                if let Some(buffer) = slots.get_mut(slot).and_then(Option::take) {
+                    spare.push(buffer);
                     held -= state_bytes;
                     memory_timeline.push((clock.elapsed().as_secs_f64(), held));
                 }

@@ -132,7 +132,7 @@ pub struct AcousticModel<T> {
 }
 
 /// The state of one acoustic simulation at time `n`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct AcousticState<T> {
     /// `u^n` on the padded grid.
     pub u: Vec<T>,
@@ -146,6 +146,30 @@ pub struct AcousticState<T> {
     pub psi_z: Vec<T>,
     /// CPML memory variables along z (strips).
     pub zeta_z: Vec<T>,
+}
+
+impl<T: Clone> Clone for AcousticState<T> {
+    fn clone(&self) -> Self {
+        AcousticState {
+            u: self.u.clone(),
+            u_prev: self.u_prev.clone(),
+            psi_x: self.psi_x.clone(),
+            zeta_x: self.zeta_x.clone(),
+            psi_z: self.psi_z.clone(),
+            zeta_z: self.zeta_z.clone(),
+        }
+    }
+
+    /// Copies into this state's buffers (a derived `clone_from` would
+    /// allocate afresh): checkpoint restores run once per adjoint step.
+    fn clone_from(&mut self, source: &Self) {
+        self.u.clone_from(&source.u);
+        self.u_prev.clone_from(&source.u_prev);
+        self.psi_x.clone_from(&source.psi_x);
+        self.zeta_x.clone_from(&source.zeta_x);
+        self.psi_z.clone_from(&source.psi_z);
+        self.zeta_z.clone_from(&source.zeta_z);
+    }
 }
 
 /// Check a velocity model and return its range.
