@@ -221,6 +221,15 @@ fn run_schedule<P: AdjointPropagator>(
     // costs page faults on every store (allocated buffers never exceed the
     // peak number of live snapshots)
     let mut spare: Vec<P::State> = Vec::new();
+    // a restore from a RAM slot is lazy: the current state stays in the slot
+    // (`current_in`) until something needs to change it, so the adjoint step
+    // that usually follows reads the slot and nothing is copied
+    let mut current_in: Option<usize> = None;
+    fn materialize<S: Clone>(current: &mut S, current_in: &mut Option<usize>, slots: &[Option<S>]) {
+        if let Some(slot) = current_in.take() {
+            current.clone_from(slots[slot].as_ref().expect("a restored slot holds a state"));
+        }
+    }
     let mut held = 0usize;
     let mut peak = 0usize;
     let mut forward_steps = 0usize;
@@ -253,6 +262,7 @@ fn run_schedule<P: AdjointPropagator>(
                         "{action:?} with the current state at step {current_step}"
                     )));
                 }
+                materialize(&mut current, &mut current_in, &slots);
                 observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
                 for k in from..to {
                     p.step(k, &mut current);
@@ -268,6 +278,7 @@ fn run_schedule<P: AdjointPropagator>(
                         "{action:?} with the current state at step {current_step}"
                     )));
                 }
+                materialize(&mut current, &mut current_in, &slots);
                 observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
                 if let Some((store, codec)) = disk.as_mut().filter(|_| schedule.is_disk_slot(slot)) {
                     codec.store(store, slot, &current)?;
@@ -291,14 +302,15 @@ fn run_schedule<P: AdjointPropagator>(
             }
             Action::Restore { slot, step } if schedule.is_disk_slot(slot) => match disk.as_mut() {
                 Some((store, codec)) if store.holds(slot) => {
+                    current_in = None;
                     codec.restore(store, slot, &mut current)?;
                     current_step = step;
                 }
                 _ => return Err(DriverError::Action(format!("{action:?} of an empty slot"))),
             },
             Action::Restore { slot, step } => match slots.get(slot).and_then(Option::as_ref) {
-                Some(saved) => {
-                    current.clone_from(saved);
+                Some(_) => {
+                    current_in = Some(slot);
                     current_step = step;
                 }
                 None => return Err(DriverError::Action(format!("{action:?} of an empty slot"))),
@@ -309,6 +321,9 @@ fn run_schedule<P: AdjointPropagator>(
                 }
             }
             Action::Free { slot } => {
+                if current_in == Some(slot) {
+                    materialize(&mut current, &mut current_in, &slots);
+                }
                 if let Some(buffer) = slots.get_mut(slot).and_then(Option::take) {
                     spare.push(buffer);
                     held -= state_bytes;
@@ -321,7 +336,11 @@ fn run_schedule<P: AdjointPropagator>(
                         "{action:?} with the current state at step {current_step}"
                     )));
                 }
-                observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
+                let state = match current_in {
+                    Some(slot) => slots[slot].as_ref().expect("a restored slot holds a state"),
+                    None => &current,
+                };
+                observe_new(current_step, state, &mut r, &mut misfit, &mut observed);
                 if !started {
                     if let Residuals::Misfit(source) = residuals {
                         // every sample was observed on the way to the last step
@@ -330,7 +349,7 @@ fn run_schedule<P: AdjointPropagator>(
                     p.inject_residual(steps, &r[steps * channels..], &mut adjoint);
                     started = true;
                 }
-                p.step_adjoint(step, &current, &mut adjoint, &mut gradient);
+                p.step_adjoint(step, state, &mut adjoint, &mut gradient);
                 on_step();
                 p.inject_residual(step, &r[step * channels..(step + 1) * channels], &mut adjoint);
             }
