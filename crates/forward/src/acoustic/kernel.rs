@@ -327,26 +327,7 @@ fn adjoint_rows_h<T: Real, const H: usize>(
     let mut r = 0;
     while r < count {
         let i = first + r;
-        if !layout.has_z {
-            // one row; the vertical neighbours are the row itself with zero weights
-            ring.fill_to(layout, &fields, i);
-            set_lp(r);
-            let q: [&[T]; H] = std::array::from_fn(|_| &ring.row(i)[H..][..n]);
-            let u: [&[T]; H] = std::array::from_fn(|_| &fields.u[H..][..n]);
-            let center = CenterRow { q: ring.row(i), u: &fields.u[own(i)], lw: &fields.lw[own(i)] };
-            adjoint_computed_row::<T, H>(
-                &center,
-                (&q, &q),
-                (&u, &u),
-                weights.center,
-                &wz,
-                &wx,
-                &mut lu[own(r)],
-                &mut image[own(r)],
-            );
-            after_row(r, &mut lu[own(r)], &mut image[own(r)]);
-            r += 1;
-        } else if r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
+        if layout.has_z && r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
             ring.fill_to(layout, &fields, i + 1 + H);
             set_lp(r);
             set_lp(r + 1);
@@ -373,12 +354,14 @@ fn adjoint_rows_h<T: Real, const H: usize>(
             after_row(r + 1, &mut lu[own(r + 1)], &mut image[own(r + 1)]);
             r += 2;
         } else if computed.contains(&i) {
-            ring.fill_to(layout, &fields, i + H);
+            // one row (in 1D the vertical neighbours are the row itself, with zero weights)
+            let row_at = |d: isize| if layout.has_z { (i as isize + d) as usize } else { i };
+            ring.fill_to(layout, &fields, row_at(H as isize));
             set_lp(r);
-            let q_up: [&[T]; H] = std::array::from_fn(|k| &ring.row(i - k - 1)[H..][..n]);
-            let q_down: [&[T]; H] = std::array::from_fn(|k| &ring.row(i + k + 1)[H..][..n]);
-            let u_up: [&[T]; H] = std::array::from_fn(|k| &fields.u[(i - k - 1) * nxp + H..][..n]);
-            let u_down: [&[T]; H] = std::array::from_fn(|k| &fields.u[(i + k + 1) * nxp + H..][..n]);
+            let q_up: [&[T]; H] = std::array::from_fn(|k| &ring.row(row_at(-(k as isize) - 1))[H..][..n]);
+            let q_down: [&[T]; H] = std::array::from_fn(|k| &ring.row(row_at(k as isize + 1))[H..][..n]);
+            let u_up: [&[T]; H] = std::array::from_fn(|k| &fields.u[row_at(-(k as isize) - 1) * nxp + H..][..n]);
+            let u_down: [&[T]; H] = std::array::from_fn(|k| &fields.u[row_at(k as isize + 1) * nxp + H..][..n]);
             let center = CenterRow { q: ring.row(i), u: &fields.u[own(i)], lw: &fields.lw[own(i)] };
             adjoint_computed_row::<T, H>(
                 &center,
