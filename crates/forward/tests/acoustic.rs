@@ -245,3 +245,25 @@ fn traces_are_bitwise_identical_whatever_the_thread_count() {
     assert!(one.iter().zip(&serial).all(|(a, b)| a.to_bits() == b.to_bits()));
     assert!(one.iter().any(|v| *v != 0.0));
 }
+
+/// Checkpoint restores copy states into existing buffers: `clone_from` must
+/// copy every field and keep the destination's allocations.
+#[test]
+fn state_clone_from_copies_into_the_existing_buffers() {
+    let grid = Grid::new_2d(30, 40, 10.0, 10.0).unwrap();
+    let cfg = config(grid.clone(), 4, 1e-3, 50, Boundary::Cpml { width: 6 });
+    let model = AcousticModel::<f64>::new(cfg, &vec![2000.0; grid.len()]).unwrap();
+    let source = point_weights(&grid, "source", 100.0, 200.0, Interpolation::Bilinear).unwrap();
+    let wavelet = ricker(15.0, 1e-3, 50, None);
+    let shot = model.shot(&source, &wavelet, &[]).unwrap();
+    let mut advanced = pdeinv_forward::Propagator::initial_state(&shot);
+    for n in 0..30 {
+        pdeinv_forward::Propagator::step(&shot, n, &mut advanced);
+    }
+    let mut copy = pdeinv_forward::Propagator::initial_state(&shot);
+    let buffers = [copy.u.as_ptr(), copy.u_prev.as_ptr(), copy.psi_x.as_ptr(), copy.zeta_z.as_ptr()];
+    copy.clone_from(&advanced);
+    assert_eq!(copy, advanced);
+    assert!(advanced.psi_x.iter().any(|&v| v != 0.0), "the CPML memory should be live after 30 steps");
+    assert_eq!([copy.u.as_ptr(), copy.u_prev.as_ptr(), copy.psi_x.as_ptr(), copy.zeta_z.as_ptr()], buffers);
+}
