@@ -225,9 +225,12 @@ fn run_schedule<P: AdjointPropagator>(
     // (`current_in`) until something needs to change it, so the adjoint step
     // that usually follows reads the slot and nothing is copied
     let mut current_in: Option<usize> = None;
+    fn restored<S>(slots: &[Option<S>], slot: usize) -> &S {
+        slots[slot].as_ref().expect("a slot is freed only after the state it holds is copied out")
+    }
     fn materialize<S: Clone>(current: &mut S, current_in: &mut Option<usize>, slots: &[Option<S>]) {
         if let Some(slot) = current_in.take() {
-            current.clone_from(slots[slot].as_ref().expect("a restored slot holds a state"));
+            current.clone_from(restored(slots, slot));
         }
     }
     let mut held = 0usize;
@@ -337,7 +340,7 @@ fn run_schedule<P: AdjointPropagator>(
                     )));
                 }
                 let state = match current_in {
-                    Some(slot) => slots[slot].as_ref().expect("a restored slot holds a state"),
+                    Some(slot) => restored(&slots, slot),
                     None => &current,
                 };
                 observe_new(current_step, state, &mut r, &mut misfit, &mut observed);

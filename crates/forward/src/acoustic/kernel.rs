@@ -508,29 +508,35 @@ fn adjoint_pair<T: Real, const H: usize>(
     }
 }
 
-/// `image += weight ⊙ L u` on the computed padded row `i` (whole rows of
-/// `weight` and `image`): the interior part of the linearised step, a
-/// verification path.
-pub fn add_laplacian_row<T: Real>(
-    layout: &Layout,
-    weights: &StencilWeights<T>,
-    i: usize,
-    u: &[T],
-    weight: &[T],
-    image: &mut [T],
-) {
+/// `image += weight ⊙ L u` on every computed row (whole padded arrays): the
+/// interior part of the linearised step, a verification path. It runs the
+/// adjoint row kernel with `q = 0`, so its imaging arithmetic is exactly the
+/// adjoint's (the kernel's `λu` output is discarded).
+pub fn add_laplacian<T: Real>(layout: &Layout, weights: &StencilWeights<T>, u: &[T], weight: &[T], image: &mut [T]) {
     with_halo!(layout.halo, H => {
         let nxp = layout.nxp;
         let n = nxp - 2 * H;
         let zeros = vec![T::zero(); nxp];
+        let mut discarded = vec![T::zero(); nxp];
         let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
         let wz: [T; H] = std::array::from_fn(|k| if layout.has_z { weights.z[k] } else { T::zero() });
-        let row_at = |d: isize| if layout.has_z { (i as isize + d) as usize } else { i };
-        let u_up: [&[T]; H] = std::array::from_fn(|k| &u[row_at(-(k as isize) - 1) * nxp + H..][..n]);
-        let u_down: [&[T]; H] = std::array::from_fn(|k| &u[row_at(k as isize + 1) * nxp + H..][..n]);
         let q: [&[T]; H] = std::array::from_fn(|_| &zeros[H..][..n]);
-        let center = CenterRow { q: &zeros, u: &u[i * nxp..(i + 1) * nxp], lw: weight };
-        let mut scratch = vec![T::zero(); nxp];
-        adjoint_computed_row::<T, H>(&center, (&q, &q), (&u_up, &u_down), weights.center, &wz, &wx, &mut scratch, image);
+        for i in layout.computed_rows() {
+            let row_at = |d: isize| if layout.has_z { (i as isize + d) as usize } else { i };
+            let u_up: [&[T]; H] = std::array::from_fn(|k| &u[row_at(-(k as isize) - 1) * nxp + H..][..n]);
+            let u_down: [&[T]; H] = std::array::from_fn(|k| &u[row_at(k as isize + 1) * nxp + H..][..n]);
+            let cells = i * nxp..(i + 1) * nxp;
+            let center = CenterRow { q: &zeros, u: &u[cells.clone()], lw: &weight[cells.clone()] };
+            adjoint_computed_row::<T, H>(
+                &center,
+                (&q, &q),
+                (&u_up, &u_down),
+                weights.center,
+                &wz,
+                &wx,
+                &mut discarded,
+                &mut image[cells],
+            );
+        }
     })
 }

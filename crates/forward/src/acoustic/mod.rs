@@ -44,7 +44,7 @@ use crate::real::Real;
 use crate::stability;
 use boundary::{Cpml, Sponge, adjoint_free_surface, apply_free_surface};
 use kernel::{
-    AdjointFields, AdjointRows, StencilWeights, add_laplacian_row, adjoint_ring_len, adjoint_rows, interior_rows,
+    AdjointFields, AdjointRows, StencilWeights, add_laplacian, adjoint_ring_len, adjoint_rows, interior_rows,
 };
 pub use layout::Layout;
 use pdeinv_grid::{Grid, PointWeights, central_first_derivative, central_second_derivative};
@@ -471,7 +471,7 @@ pub struct AcousticAdjoint<T> {
     /// Updated CPML variables recomputed from the forward state.
     memory: AcousticState<T>,
     /// Scratch of the z-layer adjoint (zero outside what it writes).
-    rows: Vec<T>,
+    z_scratch: Vec<T>,
     /// Per-row scratch of the x-layer adjoint (zero outside what it writes).
     strip_scratch: Vec<T>,
 }
@@ -706,7 +706,10 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             ring: vec![T::zero(); self.model.layout.nzp.div_ceil(ADJOINT_BLOCK) * adjoint_ring_len(&self.model.layout)],
             image: vec![T::zero(); n],
             memory: self.model.empty_state(),
-            rows: vec![T::zero(); self.model.cpml.as_ref().map_or(0, |c| c.adjoint_z_scratch_len(&self.model.layout))],
+            z_scratch: vec![
+                T::zero();
+                self.model.cpml.as_ref().map_or(0, |c| c.adjoint_z_scratch_len(&self.model.layout))
+            ],
             strip_scratch: vec![
                 T::zero();
                 self.model.cpml.as_ref().map_or(0, |c| c.adjoint_scratch_len(&self.model.layout))
@@ -761,7 +764,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                     &mut a.state.psi_z[block.clone()],
                     &mut a.state.zeta_z[block],
                     &mut a.state.u,
-                    &mut a.rows,
+                    &mut a.z_scratch,
                 );
             }
         }
@@ -857,7 +860,6 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
     /// production path.
     fn step_linearized(&self, n: usize, forward: &AcousticState<T>, tangent: &mut AcousticState<T>, dm: &[f64]) {
         let layout = &self.model.layout;
-        let nxp = layout.nxp;
         // δc per padded cell, then δw += δc ⊙ ∂w/∂c
         let mut dc = vec![T::zero(); layout.len()];
         for (cell, value) in dc.iter_mut().enumerate() {
@@ -869,10 +871,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         let mut memory = self.model.empty_state();
         self.add_boundary_and_source_terms(n, forward, &mut memory, &dc, &mut term);
         // interior part: δc ⊙ L u
-        for i in layout.computed_rows() {
-            let cells = i * nxp..(i + 1) * nxp;
-            add_laplacian_row(layout, &self.model.stencil, i, &forward.u, &dc[cells.clone()], &mut term[cells]);
-        }
+        add_laplacian(layout, &self.model.stencil, &forward.u, &dc, &mut term);
         self.step_with(tangent, |w| {
             for (w, t) in w.iter_mut().zip(&term) {
                 *w += *t;
