@@ -7,57 +7,15 @@ use pdeinv_adjoint::verify::{dot_product_test, pseudo_random, taylor_slopes, tay
 use pdeinv_adjoint::{Residuals, Schedule, gradient, misfit};
 use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, AcousticShot, Boundary};
 use pdeinv_forward::wavelet::ricker;
-use pdeinv_forward::{Parallelism, Propagator, record};
-use pdeinv_grid::{Grid, Interpolation, PointWeights, point_weights};
+use pdeinv_forward::{Propagator, record};
+use pdeinv_grid::{Grid, PointWeights};
 
-/// A small problem: grid, boundary, order, free surface.
-struct Case {
-    grid: Grid,
-    order: usize,
-    boundary: Boundary,
-    free_surface: bool,
-    nt: usize,
-}
+mod common;
+use common::Case;
 
 impl Case {
-    fn config(&self) -> AcousticConfig {
-        AcousticConfig {
-            grid: self.grid.clone(),
-            space_order: self.order,
-            dt: 1.0e-3,
-            nt: self.nt,
-            boundary: self.boundary,
-            free_surface: self.free_surface,
-            dominant_frequency: 15.0,
-            parallelism: Parallelism::Rows,
-        }
-    }
-
-    /// A smoothly varying velocity model around 2000 m/s.
-    fn velocity(&self) -> Vec<f64> {
-        let g = &self.grid;
-        (0..g.len())
-            .map(|i| 2000.0 + 150.0 * ((i % g.nx) as f64 * 0.3).sin() + 100.0 * ((i / g.nx) as f64 * 0.2).cos())
-            .collect()
-    }
-
-    /// Off-grid source and receivers (interpolation included in the test).
-    fn acquisition(&self) -> (PointWeights, Vec<PointWeights>) {
-        let g = &self.grid;
-        let scheme = Interpolation::Hicks { radius: 3 };
-        let (z_max, x_max) = ((g.nz - 1) as f64 * g.dz, (g.nx - 1) as f64 * g.dx);
-        let source = point_weights(g, "source", 0.37 * z_max, 0.41 * x_max, scheme).unwrap();
-        let receivers = (0..5)
-            .map(|r| {
-                point_weights(g, "receiver", 0.23 * z_max + 3.3 * r as f64, (0.15 + 0.17 * r as f64) * x_max, scheme)
-                    .unwrap()
-            })
-            .collect();
-        (source, receivers)
-    }
-
     fn dot_product(&self, seed: u64) -> f64 {
-        let model = AcousticModel::<f64>::new(self.config(), &self.velocity()).unwrap();
+        let model = AcousticModel::<f64>::new(self.config(), &self.velocity(1.0)).unwrap();
         let (source, receivers) = self.acquisition();
         let wavelet = ricker(15.0, 1.0e-3, self.nt, None);
         let shot = model.shot(&source, &wavelet, &receivers).unwrap();
@@ -140,7 +98,7 @@ impl Inversion {
         let (source, receivers) = case.acquisition();
         let wavelet = ricker(15.0, config.dt, config.nt, None);
         let truth: Vec<f64> =
-            case.velocity().iter().enumerate().map(|(i, v)| v + if i % 7 == 0 { 60.0 } else { 0.0 }).collect();
+            case.velocity(1.0).iter().enumerate().map(|(i, v)| v + if i % 7 == 0 { 60.0 } else { 0.0 }).collect();
         let model = AcousticModel::<f64>::new(config.clone(), &truth).unwrap();
         let observed = record(&model.shot(&source, &wavelet, &receivers).unwrap(), |_| {});
         Inversion { config, source, receivers, wavelet, observed }
@@ -157,7 +115,7 @@ impl Inversion {
 fn taylor_test_has_second_order_remainder() {
     let case = case_2d(Boundary::Cpml { width: 6 }, 8, false);
     let inversion = Inversion::new(&case);
-    let m0 = case.velocity();
+    let m0 = case.velocity(1.0);
     let run = inversion.with_shot(&m0, |shot| {
         gradient(shot, Residuals::Observed(&inversion.observed), &Schedule::store_all(case.nt - 1)).unwrap()
     });
@@ -192,7 +150,7 @@ fn misfit_direct(inversion: &Inversion, vp: &[f64]) -> f64 {
 fn every_recompute_strategy_gives_the_store_all_gradient_bitwise() {
     let case = case_2d(Boundary::Cpml { width: 6 }, 4, true);
     let inversion = Inversion::new(&case);
-    let m0 = case.velocity();
+    let m0 = case.velocity(1.0);
     let steps = case.nt - 1;
     inversion.with_shot(&m0, |shot| {
         let run = |schedule: Schedule| gradient(shot, Residuals::Observed(&inversion.observed), &schedule).unwrap();
@@ -222,7 +180,7 @@ fn every_recompute_strategy_gives_the_store_all_gradient_bitwise() {
 fn f32_gradient_agrees_with_f64_to_single_precision() {
     let case = case_2d(Boundary::Cpml { width: 6 }, 8, false);
     let inversion = Inversion::new(&case);
-    let m0 = case.velocity();
+    let m0 = case.velocity(1.0);
     let double = inversion.with_shot(&m0, |shot| {
         gradient(shot, Residuals::Observed(&inversion.observed), &Schedule::binomial(case.nt - 1, 5)).unwrap()
     });

@@ -9,63 +9,17 @@ use pdeinv_adjoint::{
     AdjointSource, GradientRun, Residuals, ReversiblePropagator, Schedule, boundary_saving_bytes, gradient,
     gradient_boundary_saving,
 };
-use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, AcousticShot, AcousticState, Boundary};
+use pdeinv_forward::acoustic::{AcousticModel, AcousticShot, AcousticState, Boundary};
 use pdeinv_forward::wavelet::ricker;
-use pdeinv_forward::{Parallelism, Propagator, Real, record};
-use pdeinv_grid::{Grid, Interpolation, PointWeights, point_weights};
+use pdeinv_forward::{Propagator, Real, record};
+use pdeinv_grid::Grid;
 
-/// A small problem: grid, boundary, order, free surface, steps.
-#[derive(Clone)]
-struct Case {
-    grid: Grid,
-    order: usize,
-    boundary: Boundary,
-    free_surface: bool,
-    nt: usize,
-}
+mod common;
+use common::Case;
 
 impl Case {
     fn new_2d(boundary: Boundary, order: usize, free_surface: bool, nt: usize) -> Case {
         Case { grid: Grid::new_2d(30, 40, 10.0, 10.0).unwrap(), order, boundary, free_surface, nt }
-    }
-
-    fn config(&self) -> AcousticConfig {
-        AcousticConfig {
-            grid: self.grid.clone(),
-            space_order: self.order,
-            dt: 1.0e-3,
-            nt: self.nt,
-            boundary: self.boundary,
-            free_surface: self.free_surface,
-            dominant_frequency: 15.0,
-            parallelism: Parallelism::Rows,
-        }
-    }
-
-    /// A smoothly varying velocity model around 2000 m/s (`scale` perturbs it).
-    fn velocity(&self, scale: f64) -> Vec<f64> {
-        let g = &self.grid;
-        (0..g.len())
-            .map(|i| {
-                scale * (2000.0 + 150.0 * ((i % g.nx) as f64 * 0.3).sin() + 100.0 * ((i / g.nx) as f64 * 0.2).cos())
-            })
-            .collect()
-    }
-
-    /// Off-grid source and receivers; in 1D the source sits near the right
-    /// layer so the wave reaches both.
-    fn acquisition(&self) -> (PointWeights, Vec<PointWeights>) {
-        let g = &self.grid;
-        let scheme = Interpolation::Hicks { radius: 3 };
-        let (z_max, x_max) = ((g.nz - 1) as f64 * g.dz, (g.nx - 1) as f64 * g.dx);
-        let source = point_weights(g, "source", 0.37 * z_max, 0.41 * x_max, scheme).unwrap();
-        let receivers = (0..5)
-            .map(|r| {
-                point_weights(g, "receiver", 0.23 * z_max + 3.3 * r as f64, (0.15 + 0.17 * r as f64) * x_max, scheme)
-                    .unwrap()
-            })
-            .collect();
-        (source, receivers)
     }
 
     fn model<T: Real>(&self, scale: f64) -> AcousticModel<T> {
