@@ -44,7 +44,8 @@ use crate::real::Real;
 use crate::stability;
 use boundary::{Cpml, Sponge, adjoint_free_surface, apply_free_surface};
 use kernel::{
-    AdjointFields, AdjointRows, StencilWeights, add_laplacian, adjoint_ring_len, adjoint_rows, interior_rows,
+    AdjointFields, AdjointRows, IncrementImaging, StencilWeights, add_laplacian, adjoint_ring_len, adjoint_rows,
+    interior_rows,
 };
 pub use layout::Layout;
 use pdeinv_grid::{Grid, PointWeights, central_first_derivative, central_second_derivative};
@@ -304,12 +305,63 @@ impl<T: Real> AcousticModel<T> {
             .collect::<Result<Vec<_>, _>>()?;
         let to_flat = |iz: isize, ix: isize| self.layout.flat(iz, ix);
         let inverse_volume = 1.0 / self.config.grid.cell_volume();
+        let source = PointOperator::new(std::slice::from_ref(&source), to_flat);
+        let receivers = PointOperator::new(&receivers, to_flat);
+        let increment_rows = self.increment_rows(&[&source, &receivers]);
         Ok(AcousticShot {
             model: self,
-            source: PointOperator::new(std::slice::from_ref(&source), to_flat),
+            source,
             wavelet: wavelet[..self.config.nt].iter().map(|&w| T::of(w * inverse_volume)).collect(),
-            receivers: PointOperator::new(&receivers, to_flat),
+            receivers,
+            increment_rows,
         })
+    }
+
+    /// The padded rows where the adjoint may take the model derivative from
+    /// its increment (see [`AcousticShot::increment_imaging`]): computed
+    /// rows except the CPML z strips (and `halo` rows beyond them, which
+    /// their adjoint writes), the rows down to `halo` below a free surface
+    /// (whose adjoint folds the mirror image in), and every row that holds
+    /// a source or receiver node.
+    fn increment_rows(&self, points: &[&PointOperator<T>]) -> Vec<bool> {
+        let layout = &self.layout;
+        let (h, nxp) = (layout.halo, layout.nxp);
+        let mut rows: Vec<bool> = (0..layout.nzp).map(|i| layout.computed_rows().contains(&i)).collect();
+        let mut exclude = |range: std::ops::Range<usize>| {
+            for row in &mut rows[range.start.min(layout.nzp)..range.end.min(layout.nzp)] {
+                *row = false;
+            }
+        };
+        if let Some(cpml) = &self.cpml {
+            for &first in cpml.z_strip_rows() {
+                exclude(first.saturating_sub(h)..first + cpml.strip() + h);
+            }
+        }
+        if layout.free_surface {
+            exclude(0..layout.pz + h + 1);
+        }
+        for operator in points {
+            for p in 0..operator.len() {
+                for (cell, _) in operator.entries(p) {
+                    exclude(cell / nxp..cell / nxp + 1);
+                }
+            }
+        }
+        rows
+    }
+
+    /// The padded columns where the adjoint may take the model derivative
+    /// from its increment: all computed columns except the CPML x strips
+    /// and `halo` columns beyond them (which their adjoint writes).
+    fn increment_cols(&self) -> std::ops::Range<usize> {
+        let (h, nxp) = (self.layout.halo, self.layout.nxp);
+        match &self.cpml {
+            Some(cpml) => {
+                let start = cpml.strip() + h;
+                start..(nxp.saturating_sub(start)).max(start)
+            }
+            None => h..nxp - h,
+        }
     }
 
     /// Rows per rayon task: 1 when rows may be spread over threads, all of
@@ -454,15 +506,18 @@ pub struct AcousticShot<'a, T> {
     /// Wavelet divided by the cell volume.
     wavelet: Vec<T>,
     receivers: PointOperator<T>,
+    /// Per padded row, whether its cells away from the x layers take their
+    /// model derivative from the adjoint increment (see
+    /// [`AcousticShot::increment_imaging`]).
+    increment_rows: Vec<bool>,
 }
 
 /// Scratch and adjoint variables of an acoustic shot's reverse sweep.
 #[derive(Debug, Clone)]
 pub struct AcousticAdjoint<T> {
-    /// Adjoint of the state (same layout as [`AcousticState`]).
+    /// Adjoint of the state (same layout as [`AcousticState`]), except
+    /// that `u_prev` holds `−λp` (see [`AdjointPropagator::step_adjoint`]).
     pub state: AcousticState<T>,
-    /// Adjoint of `w = u^{n+1}` before the boundary post-processing.
-    w: Vec<T>,
     /// One ring of `q = c ⊙ λw` rows per block of the adjoint sweep.
     ring: Vec<T>,
     /// `Σ_n λw ⊙ ∂w/∂c` so far, per padded cell (folded into the model
@@ -622,6 +677,23 @@ impl<'a, T: Real> AcousticShot<'a, T> {
         }
     }
 
+    /// The cells whose model derivative the adjoint sweep takes from its
+    /// increment. On a computed cell where the forward update is exactly
+    /// `w = 2u − p + c·X` (`X = ∂w/∂c`: no CPML correction, no source) and
+    /// the adjoint update exactly `λu = S·λp' + 2λw + Lᵀ(cλw)` (no CPML
+    /// adjoint, residual or mirror image added; `S` the sponge taper),
+    /// summation by parts in time gives, per cell,
+    /// `c Σ_n λw_n X_n = Σ_n λw_n (w_n − 2u_n + p_n) = Σ_n u_n Lᵀ(cλw_n)_n`:
+    /// the coefficient of `u_m` is `λw_{m−1}/S − 2λw_m + S λw_{m+1}`, which
+    /// the adjoint recursion makes `Lᵀ(cλw_m)`, and `u_0 = p_0 = 0`. So those
+    /// cells accumulate `u ⊙ Lᵀq` (already computed for `λu`) instead of a
+    /// second Laplacian `λw ⊙ L u`, and [`finish_gradient`] divides by `c`.
+    ///
+    /// [`finish_gradient`]: AdjointPropagator::finish_gradient
+    pub fn increment_imaging(&self) -> IncrementImaging<'_> {
+        IncrementImaging { rows: &self.increment_rows, cols: self.model.increment_cols() }
+    }
+
     /// `dc/dv` at padded cell `cell` and the model cell it belongs to.
     fn chain_rule(&self, cell: usize) -> Option<(usize, f64)> {
         let index = self.model.model_cell[cell];
@@ -702,7 +774,6 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         let n = self.model.layout.len();
         AcousticAdjoint {
             state: self.model.empty_state(),
-            w: vec![T::zero(); n],
             ring: vec![T::zero(); self.model.layout.nzp.div_ceil(ADJOINT_BLOCK) * adjoint_ring_len(&self.model.layout)],
             image: vec![T::zero(); n],
             memory: self.model.empty_state(),
@@ -726,6 +797,12 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
     /// reverse order: swap, sponge, free surface, CPML corrections and
     /// memory updates, interior update; the model derivative `λw ⊙ ∂w/∂c`
     /// is accumulated per padded cell.
+    ///
+    /// The adjoint state's `u` is `λu`; its `u_prev` is `λw` of the step
+    /// before, which is `−λp` on the computed cells and zero elsewhere
+    /// (the forward step copies `p` into `w` there, and the adjoint free
+    /// surface leaves `λw` zero on the halo). Storing `−λp` lets the sweep
+    /// update `λu` in place over it, like the forward step.
     fn step_adjoint(
         &self,
         n: usize,
@@ -738,74 +815,48 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         let (nxp, h, c) = (layout.nxp, layout.halo, &m.c2dt2);
         let a = adjoint;
         let min_len = m.min_rows_per_task();
-        // (u', p') = (w, u): λw = λu', λu = λp' (buffers swapped, not copied)
-        std::mem::swap(&mut a.w, &mut a.state.u);
-        std::mem::swap(&mut a.state.u, &mut a.state.u_prev);
+        // (u', p') = (w, u): λw = S·FSᵀ λu' in place; the sweep writes
+        // λu = S λp' + … = −S λw' + … over the other buffer
+        let AcousticState { u: lw, u_prev: lu, psi_x: lpsi_x, zeta_x: lzeta_x, psi_z: lpsi_z, zeta_z: lzeta_z } =
+            &mut a.state;
         if let Some(sponge) = &m.sponge {
-            sponge.apply(layout, &mut a.w);
-            sponge.apply(layout, &mut a.state.u);
+            sponge.apply(layout, lw);
+            sponge.apply(layout, lu);
         }
         if layout.free_surface {
-            adjoint_free_surface(layout, &mut a.w);
+            adjoint_free_surface(layout, lw);
         }
+        let lw: &[T] = lw;
         // source part of the model derivative
-        self.source.inject_scaled(&[self.wavelet[n]], &a.w, &mut a.image);
-        // z layers (sequential: their rows couple): model derivative, then adjoint
+        self.source.inject_scaled(&[self.wavelet[n]], lw, &mut a.image);
+        // z-layer part of the model derivative
         if let Some(cpml) = &m.cpml {
-            self.add_z_layer_terms(cpml, forward, &mut a.memory, &a.w, &mut a.image);
-            let strip = cpml.strip();
-            for group in 0..cpml.z_strip_rows().len() {
-                let block = group * strip * nxp..(group + 1) * strip * nxp;
-                cpml.adjoint_z_group(
-                    layout,
-                    group,
-                    &a.w,
-                    c,
-                    &mut a.state.psi_z[block.clone()],
-                    &mut a.state.zeta_z[block],
-                    &mut a.state.u,
-                    &mut a.z_scratch,
-                );
-            }
+            self.add_z_layer_terms(cpml, forward, &mut a.memory, lw, &mut a.image);
         }
-        // per block of rows, in parallel: the interior (λp, λu += 2λw + Lᵀq,
-        // Lᵀq alone on the halo rows above a free surface, and
-        // image += λw ⊙ L u), each row followed by its x layers (model
-        // derivative, then adjoint)
+        // per block of rows, in parallel: the interior (λu = 2λw + Lᵀq − S λw',
+        // Lᵀq alone on the halo rows above a free surface, and the model
+        // derivative), each row followed by its x layers (model derivative,
+        // then adjoint)
         let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
-        let fields = AdjointFields { lw: &a.w, c, u: &forward.u };
+        let fields = AdjointFields { lw, c, u: &forward.u, increment: self.increment_imaging() };
         let block = ADJOINT_BLOCK;
         let ring_len = adjoint_ring_len(layout);
-        let blocks = a
-            .state
-            .u
+        let blocks = lu
             .par_chunks_mut(block * nxp)
-            .zip(a.state.u_prev.par_chunks_mut(block * nxp))
             .zip(a.image.par_chunks_mut(block * nxp))
             .zip(a.ring.par_chunks_mut(ring_len));
         match &m.cpml {
-            None => {
-                blocks.with_min_len(min_len.div_ceil(block)).enumerate().for_each(|(b, (((lu, lp), image), ring))| {
-                    let own = AdjointRows { lu, lp, image };
-                    adjoint_rows(
-                        layout,
-                        &m.stencil,
-                        b * block,
-                        extra_rows.clone(),
-                        fields,
-                        own,
-                        ring,
-                        &mut |_, _, _| {},
-                    );
-                })
-            }
+            None => blocks.with_min_len(min_len.div_ceil(block)).enumerate().for_each(|(b, ((lu, image), ring))| {
+                let own = AdjointRows { lu, image };
+                let fields = fields.clone();
+                adjoint_rows(layout, &m.stencil, b * block, extra_rows.clone(), fields, own, ring, &mut |_, _, _| {});
+            }),
             Some(cpml) => {
                 let width = 2 * cpml.strip();
                 let scratch_len = cpml.adjoint_scratch_len(layout);
                 let x_memory =
                     a.memory.psi_x.par_chunks_mut(block * width).zip(a.memory.zeta_x.par_chunks_mut(block * width));
-                let x_adjoint =
-                    a.state.psi_x.par_chunks_mut(block * width).zip(a.state.zeta_x.par_chunks_mut(block * width));
+                let x_adjoint = lpsi_x.par_chunks_mut(block * width).zip(lzeta_x.par_chunks_mut(block * width));
                 let scratch = a.strip_scratch.par_chunks_mut(block * scratch_len);
                 blocks
                     .zip(x_memory)
@@ -813,7 +864,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                     .zip(scratch)
                     .with_min_len(min_len.div_ceil(block))
                     .enumerate()
-                    .for_each(|(b, ((((((lu, lp), image), ring), (psi, zeta)), (lpsi, lzeta)), scratch))| {
+                    .for_each(|(b, (((((lu, image), ring), (psi, zeta)), (lpsi, lzeta)), scratch))| {
                         let first = b * block;
                         // the x layers of row r (model derivative, then adjoint), after its interior update
                         let mut x_layers = |r: usize, lu_row: &mut [T], image_row: &mut [T]| {
@@ -840,17 +891,37 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                                 &mut scratch[r * scratch_len..(r + 1) * scratch_len],
                             );
                         };
-                        let own = AdjointRows { lu, lp, image };
+                        let own = AdjointRows { lu, image };
+                        let fields = fields.clone();
                         adjoint_rows(layout, &m.stencil, first, extra_rows.clone(), fields, own, ring, &mut x_layers);
                     });
             }
         }
+        // z layers' adjoint (sequential: their rows couple), added to λu
+        if let Some(cpml) = &m.cpml {
+            let strip = cpml.strip();
+            for group in 0..cpml.z_strip_rows().len() {
+                let block = group * strip * nxp..(group + 1) * strip * nxp;
+                let (lpsi, lzeta) = (&mut lpsi_z[block.clone()], &mut lzeta_z[block]);
+                cpml.adjoint_z_group(layout, group, lw, c, lpsi, lzeta, lu, &mut a.z_scratch);
+            }
+        }
+        std::mem::swap(&mut a.state.u, &mut a.state.u_prev);
     }
 
+    /// Folds the image into the gradient: per padded cell `∂w/∂c`-weighted
+    /// sums (divided by `c` where they were taken from the increment, see
+    /// [`AcousticShot::increment_imaging`]), times `dc/dv`.
     fn finish_gradient(&self, adjoint: &mut AcousticAdjoint<T>, gradient: &mut [f64]) {
+        let (nxp, c) = (self.model.layout.nxp, &self.model.c2dt2);
+        let increment = self.increment_imaging();
         for (cell, value) in adjoint.image.iter_mut().enumerate() {
             if let Some((index, dc_dv)) = self.chain_rule(cell) {
-                gradient[index] += value.as_f64() * dc_dv;
+                let mut derivative = value.as_f64();
+                if increment.contains(cell / nxp, cell % nxp) {
+                    derivative /= c[cell].as_f64();
+                }
+                gradient[index] += derivative * dc_dv;
             }
             *value = T::zero();
         }
