@@ -94,13 +94,13 @@ pub fn gradient_boundary_saving_with_progress<P: ReversiblePropagator>(
     let mut adjoint = p.initial_adjoint();
     let mut gradient = vec![0.0; p.parameters()];
     if nt > 0 {
-        p.inject_residual(steps, &r[steps * channels..], &mut adjoint);
+        p.inject_residual(steps, &state, &r[steps * channels..], &mut adjoint);
     }
     for n in (0..steps).rev() {
         p.step_back(n, &mut state, &saved[n * len..(n + 1) * len]);
         p.step_adjoint(n, &state, &mut adjoint, &mut gradient);
         on_step();
-        p.inject_residual(n, &r[n * channels..(n + 1) * channels], &mut adjoint);
+        p.inject_residual(n, &state, &r[n * channels..(n + 1) * channels], &mut adjoint);
     }
     p.finish_gradient(&mut adjoint, &mut gradient);
     Ok(GradientRun {

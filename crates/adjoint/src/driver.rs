@@ -241,21 +241,33 @@ fn run_schedule<P: AdjointPropagator>(
     let mut started = false;
     let clock = std::time::Instant::now();
     let mut memory_timeline = vec![(0.0, 0)];
-    let observe_new = |step: usize, state: &P::State, r: &mut [P::Real], misfit: &mut f64, observed: &mut [bool]| {
+    // the last state, kept from the end of the first sweep until its
+    // residual is injected (the injection reads it)
+    let mut last: Option<P::State> = None;
+    let observe_new = |step: usize,
+                       state: &P::State,
+                       r: &mut [P::Real],
+                       misfit: &mut f64,
+                       observed: &mut [bool],
+                       last: &mut Option<P::State>| {
         if !observed[step] {
             observed[step] = true;
             record(step, state, r, misfit);
+            if step == steps {
+                *last = Some(state.clone());
+            }
             // the last sample is never a reversal point: observe it from a copy
             if step + 1 == steps && !observed[steps] {
-                let mut last = state.clone();
-                p.step(step, &mut last);
+                let mut copy = state.clone();
+                p.step(step, &mut copy);
                 observed[steps] = true;
-                record(steps, &last, r, misfit);
+                record(steps, &copy, r, misfit);
+                *last = Some(copy);
             }
         }
     };
     if steps == 0 {
-        observe_new(0, &current, &mut r, &mut misfit, &mut observed);
+        observe_new(0, &current, &mut r, &mut misfit, &mut observed, &mut last);
     }
     for action in &schedule.actions {
         match *action {
@@ -266,13 +278,13 @@ fn run_schedule<P: AdjointPropagator>(
                     )));
                 }
                 materialize(&mut current, &mut current_in, &slots);
-                observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
+                observe_new(current_step, &current, &mut r, &mut misfit, &mut observed, &mut last);
                 for k in from..to {
                     p.step(k, &mut current);
                     on_step();
                     current_step = k + 1;
                     forward_steps += 1;
-                    observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
+                    observe_new(current_step, &current, &mut r, &mut misfit, &mut observed, &mut last);
                 }
             }
             Action::Store { slot, step } => {
@@ -282,7 +294,7 @@ fn run_schedule<P: AdjointPropagator>(
                     )));
                 }
                 materialize(&mut current, &mut current_in, &slots);
-                observe_new(current_step, &current, &mut r, &mut misfit, &mut observed);
+                observe_new(current_step, &current, &mut r, &mut misfit, &mut observed, &mut last);
                 if let Some((store, codec)) = disk.as_mut().filter(|_| schedule.is_disk_slot(slot)) {
                     codec.store(store, slot, &current)?;
                     continue;
@@ -343,18 +355,21 @@ fn run_schedule<P: AdjointPropagator>(
                     Some(slot) => restored(&slots, slot),
                     None => &current,
                 };
-                observe_new(current_step, state, &mut r, &mut misfit, &mut observed);
+                observe_new(current_step, state, &mut r, &mut misfit, &mut observed, &mut last);
                 if !started {
                     if let Residuals::Misfit(source) = residuals {
                         // every sample was observed on the way to the last step
                         misfit = source.misfit_and_adjoint_source(&mut r);
                     }
-                    p.inject_residual(steps, &r[steps * channels..], &mut adjoint);
+                    let Some(last) = last.take() else {
+                        return Err(DriverError::Action(format!("{action:?} before the last state was reached")));
+                    };
+                    p.inject_residual(steps, &last, &r[steps * channels..], &mut adjoint);
                     started = true;
                 }
                 p.step_adjoint(step, state, &mut adjoint, &mut gradient);
                 on_step();
-                p.inject_residual(step, &r[step * channels..(step + 1) * channels], &mut adjoint);
+                p.inject_residual(step, state, &r[step * channels..(step + 1) * channels], &mut adjoint);
             }
         }
     }

@@ -41,7 +41,7 @@ pub trait Propagator: Sync {
 /// With `S_{n+1} = F_n(S_n; m)` and observations `d_n = R S_n`:
 /// `step_adjoint(n, S_n, μ, g)` sets `μ ← (∂F_n/∂S)ᵀ μ` and adds
 /// `(∂F_n/∂m)ᵀ μ` (μ on entry is the adjoint of `S_{n+1}`) to `g`;
-/// `inject_residual(n, r, μ)` adds `Rᵀ r`; `step_linearized(n, S_n, δS, δm)`
+/// `inject_residual(n, S_n, r, μ)` adds `Rᵀ r`; `step_linearized(n, S_n, δS, δm)`
 /// sets `δS ← (∂F_n/∂S) δS + (∂F_n/∂m) δm`.
 pub trait AdjointPropagator: Propagator {
     /// The adjoint state, with any scratch the adjoint step needs.
@@ -52,8 +52,16 @@ pub trait AdjointPropagator: Propagator {
     fn initial_adjoint(&self) -> Self::AdjointState;
     /// Reverse step `n` (see the trait documentation).
     fn step_adjoint(&self, n: usize, forward: &Self::State, adjoint: &mut Self::AdjointState, gradient: &mut [f64]);
-    /// Add `Rᵀ residual` (the adjoint of observing at time `n`).
-    fn inject_residual(&self, n: usize, residual: &[Self::Real], adjoint: &mut Self::AdjointState);
+    /// Add `Rᵀ residual` (the adjoint of observing at time `n`); `forward`
+    /// is the state `S_n` (a propagator may accumulate model derivatives
+    /// that the injected increment carries, as the acoustic one does).
+    fn inject_residual(
+        &self,
+        n: usize,
+        forward: &Self::State,
+        residual: &[Self::Real],
+        adjoint: &mut Self::AdjointState,
+    );
     /// Fold any gradient the adjoint steps accumulated internally into
     /// `gradient`; called once, after the last adjoint step.
     fn finish_gradient(&self, adjoint: &mut Self::AdjointState, gradient: &mut [f64]);

@@ -274,7 +274,7 @@ fn bench_adjoint<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
         let start = Instant::now();
         for k in 0..ADJOINT_BENCH_BLOCK {
             let n = nt - 1 - (block * ADJOINT_BENCH_BLOCK + k) % nt;
-            shot.inject_residual(n, &residual, &mut adjoint);
+            shot.inject_residual(n, &state, &residual, &mut adjoint);
             shot.step_adjoint(n.saturating_sub(1), &state, &mut adjoint, &mut gradient);
         }
         adjoint_best = adjoint_best.min(start.elapsed().as_secs_f64() / ADJOINT_BENCH_BLOCK as f64);

@@ -243,7 +243,8 @@ impl<T: Real> Cpml<T> {
     /// update, then the `ζ_x` update and correction of `w`). `lw` is the
     /// adjoint of `w` on the row, `c_row` the coefficients; `lpsi`, `lzeta`
     /// hold the adjoints of the updated variables on entry and of the old
-    /// ones on return; `lu` (the row of the adjoint of `u`) is accumulated.
+    /// ones on return; `out` receives the row's `λu` contributions `d`
+    /// (`λu += d`, `image += u ⊙ d`).
     ///
     /// `scratch` holds [`Cpml::adjoint_scratch_len`] values that are zero on
     /// first use; the adjoint writes only the middle of it, so the padding
@@ -255,11 +256,12 @@ impl<T: Real> Cpml<T> {
         c_row: &[T],
         lpsi: &mut [T],
         lzeta: &mut [T],
-        lu: &mut [T],
+        out: ImagedAdjoint<'_, T>,
         scratch: &mut [T],
     ) {
         let s = self.strip;
         let part = s + 2 * layout.halo;
+        let ImagedAdjoint { lu, image, u } = out;
         for (side, start) in self.x_strip_cols(layout).into_iter().enumerate() {
             let (t, qt) = scratch[2 * side * part..2 * (side + 1) * part].split_at_mut(part);
             let range = side * s..(side + 1) * s;
@@ -270,13 +272,14 @@ impl<T: Real> Cpml<T> {
                 w1: &self.w1x,
                 w2: &self.w2x,
             };
+            let out = ImagedAdjoint { lu: &mut lu[cols.clone()], image: &mut image[cols.clone()], u: &u[cols.clone()] };
             with_halo!(layout.halo, H => adjoint_strip::<T, H>(
                 &co,
                 &lw[cols.clone()],
                 &c_row[cols.clone()],
                 &mut lpsi[range.clone()],
                 &mut lzeta[range.clone()],
-                &mut lu[cols.clone()],
+                out,
                 t,
                 qt,
             ));
@@ -289,13 +292,15 @@ impl<T: Real> Cpml<T> {
     }
 
     /// Scratch values [`Cpml::adjoint_z_group`] needs: three blocks of
-    /// `strip + 2·halo` padded rows.
+    /// `strip + 2·halo` padded rows and one row.
     pub fn adjoint_z_scratch_len(&self, layout: &Layout) -> usize {
-        3 * (self.strip + 2 * layout.halo) * layout.nxp
+        (3 * (self.strip + 2 * layout.halo) + 1) * layout.nxp
     }
 
-    /// Adjoint of the z-layer operations of z strip `group`: `lw` and `lu`
-    /// are whole padded arrays, `lpsi` and `lzeta` the group's strip arrays;
+    /// Adjoint of the z-layer operations of z strip `group`: `lw` and the
+    /// arrays of `out` are whole padded arrays, which receive the `λu`
+    /// contributions `d` (`λu += d`, `image += u ⊙ d`); `lpsi` and `lzeta`
+    /// the group's strip arrays;
     /// `scratch` holds [`Cpml::adjoint_z_scratch_len`] values. In gather
     /// form, like the x strips: with `q = c λw`, `tz = λζ' + q`, `t = a tz`
     /// on the compute rows, `λζ = b tz`; then `λu += D²ᵀ t`,
@@ -310,10 +315,10 @@ impl<T: Real> Cpml<T> {
         c: &[T],
         lpsi: &mut [T],
         lzeta: &mut [T],
-        lu: &mut [T],
+        out: ImagedAdjoint<'_, T>,
         scratch: &mut [T],
     ) {
-        with_halo!(layout.halo, H => self.adjoint_z_group_h::<H>(layout, group, lw, c, lpsi, lzeta, lu, scratch))
+        with_halo!(layout.halo, H => self.adjoint_z_group_h::<H>(layout, group, lw, c, lpsi, lzeta, out, scratch))
     }
 
     fn adjoint_z_group_h<const H: usize>(
@@ -324,7 +329,7 @@ impl<T: Real> Cpml<T> {
         c: &[T],
         lpsi: &mut [T],
         lzeta: &mut [T],
-        lu: &mut [T],
+        out: ImagedAdjoint<'_, T>,
         scratch: &mut [T],
     ) {
         let (s, nxp) = (self.strip, layout.nxp);
@@ -332,9 +337,14 @@ impl<T: Real> Cpml<T> {
         let n = nxp - 2 * H;
         let padded = (s + 2 * H) * nxp;
         // strip row r is scratch row r + H; rows that are not compute rows stay zero
-        let (t, rest) = scratch[..3 * padded].split_at_mut(padded);
-        let (qt, v) = rest.split_at_mut(padded);
+        let (t, rest) = scratch[..3 * padded + nxp].split_at_mut(padded);
+        let (qt, rest) = rest.split_at_mut(padded);
+        let (v, d) = rest.split_at_mut(padded);
+        let d = &mut d[..n];
+        let ImagedAdjoint { lu, image, u } = out;
+        // λu += d and image += u ⊙ d on the computed columns of padded row i
         let cells = |row: usize| row * nxp + H..row * nxp + H + n;
+        let mut add = |i: usize, d: &[T]| add_imaged(&mut lu[cells(i)], &mut image[cells(i)], &u[cells(i)], d);
         let w1: [T; H] = std::array::from_fn(|k| self.w1z[k + 1]);
         let w2: [T; H] = std::array::from_fn(|k| self.w2z[k + 1]);
         let coefficient = |r: usize| (self.az[group * s + r], self.bz[group * s + r]);
@@ -356,7 +366,9 @@ impl<T: Real> Cpml<T> {
         for r in 0..s {
             let below: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H + k + 1)]);
             let above: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H - k - 1)]);
-            add_symmetric::<T, H>(&mut lu[cells(first + r)], self.w2z[0], &t[cells(r + H)], &above, &below, &w2);
+            d.fill(T::zero());
+            add_symmetric::<T, H>(d, self.w2z[0], &t[cells(r + H)], &above, &below, &w2);
+            add(first + r, d);
             let below: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H + k + 1)]);
             let above: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H - k - 1)]);
             add_antisymmetric::<T, H>(&mut lpsi[cells(r)], &above, &below, &w1);
@@ -377,8 +389,35 @@ impl<T: Real> Cpml<T> {
         for r in 0..s {
             let below: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H + k + 1)]);
             let above: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H - k - 1)]);
-            add_antisymmetric::<T, H>(&mut lu[cells(first + r)], &above, &below, &w1);
+            d.fill(T::zero());
+            add_antisymmetric::<T, H>(d, &above, &below, &w1);
+            add(first + r, d);
         }
+    }
+}
+
+/// Where an adjoint boundary operation puts its contributions `d` to `λu`
+/// (slices of one length, or whole padded arrays): `λu += d`, and
+/// `image += u ⊙ d`, the model derivative carried by the increment (see
+/// `AcousticShot::step_adjoint`).
+#[derive(Debug)]
+pub struct ImagedAdjoint<'a, T> {
+    /// `λu`, accumulated.
+    pub lu: &'a mut [T],
+    /// `c ⊙` the model derivative, accumulated.
+    pub image: &'a mut [T],
+    /// The forward `u^n`.
+    pub u: &'a [T],
+}
+
+/// `lu += d`, `image += u ⊙ d` (slices of one length).
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn add_imaged<T: Real>(lu: &mut [T], image: &mut [T], u: &[T], d: &[T]) {
+    let n = lu.len();
+    let (image, u, d) = (&mut image[..n], &u[..n], &d[..n]);
+    for j in 0..n {
+        lu[j] += d[j];
+        image[j] += u[j] * d[j];
     }
 }
 
@@ -510,7 +549,8 @@ fn correct_strip<T: Real, const H: usize>(
 /// Adjoint of [`psi_strip`] and [`correct_strip`] on one strip, in gather
 /// form (every output reads its neighbours) so that it vectorises: with
 /// `q = c λw`, `tz = λζ' + q`, `t = a tz` on the compute columns,
-/// `λζ = b tz`, `λu += D²ᵀ t + D¹ᵀ(a λψ'')` and `λψ' += D¹ᵀ (q + t)`, where
+/// `λζ = b tz`, `λu += D²ᵀ t + D¹ᵀ(a λψ'')` (each part `d` with
+/// `image += u ⊙ d`) and `λψ' += D¹ᵀ (q + t)`, where
 /// `λψ''` is `λψ'` after that update, and finally `λψ = b λψ''`.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
 fn adjoint_strip<T: Real, const H: usize>(
@@ -519,11 +559,12 @@ fn adjoint_strip<T: Real, const H: usize>(
     c: &[T],
     lpsi: &mut [T],
     lzeta: &mut [T],
-    lu: &mut [T],
+    out: ImagedAdjoint<'_, T>,
     t: &mut [T],
     qt: &mut [T],
 ) {
     let s = lpsi.len();
+    let ImagedAdjoint { lu, image, u } = out;
     let n = s - 2 * H;
     // scratch indexed from −H: t and q + t on the compute columns; zero
     // elsewhere (never written there)
@@ -550,7 +591,7 @@ fn adjoint_strip<T: Real, const H: usize>(
     let t_right: [&[T]; H] = std::array::from_fn(|k| &t[H + k + 1..][..s]);
     let qt_left: [&[T]; H] = std::array::from_fn(|k| &qt[H - k - 1..][..s]);
     let qt_right: [&[T]; H] = std::array::from_fn(|k| &qt[H + k + 1..][..s]);
-    let (lu, lpsi_all) = (&mut lu[..s], &mut lpsi[..s]);
+    let (lu, image, u, lpsi_all) = (&mut lu[..s], &mut image[..s], &u[..s], &mut lpsi[..s]);
     for m in 0..s {
         let mut du = co.w2[0] * t_mid[m];
         let mut dpsi = T::zero();
@@ -559,6 +600,7 @@ fn adjoint_strip<T: Real, const H: usize>(
             dpsi += w1[k] * (qt_left[k][m] - qt_right[k][m]);
         }
         lu[m] += du;
+        image[m] += u[m] * du;
         lpsi_all[m] += dpsi;
     }
     // ψ' = bψ + a D¹u
@@ -577,6 +619,7 @@ fn adjoint_strip<T: Real, const H: usize>(
             du += w1[k] * (v_left[k][m] - v_right[k][m]);
         }
         lu[m] += du;
+        image[m] += u[m] * du;
     }
 }
 
@@ -644,6 +687,11 @@ impl<T: Real> Sponge<T> {
             vec![T::one()]
         };
         Sponge { gx, gz }
+    }
+
+    /// The taper at computed padded cell `(i, j)` (1 outside the layer).
+    pub fn factor(&self, i: usize, j: usize) -> T {
+        self.gz[i] * self.gx[j]
     }
 
     /// Multiply `field` by the taper in the layer (its own adjoint: diagonal).

@@ -192,56 +192,16 @@ fn q_row<T: Real>(halo: usize, computed: bool, lw: &[T], c: &[T], q: &mut [T]) {
     }
 }
 
-/// The cells whose model derivative [`adjoint_rows`] takes from the adjoint
-/// increment, `image += u ⊙ Lᵀq`, instead of from a second Laplacian,
-/// `image += λw ⊙ L u`: the columns `cols` of the padded rows `i` with
-/// `rows[i]` (rows past the end of `rows` are not included). On such a cell
-/// the image accumulates `c` times the model derivative (summation by parts
-/// in time; the caller divides by `c` and chooses cells where that identity
-/// holds exactly).
-#[derive(Debug, Clone)]
-pub struct IncrementImaging<'a> {
-    /// Per padded row, whether its columns `cols` are included.
-    pub rows: &'a [bool],
-    /// Included padded columns (within the computed columns).
-    pub cols: std::ops::Range<usize>,
-}
-
-impl IncrementImaging<'_> {
-    /// No cell: every model derivative from the second Laplacian.
-    pub const NONE: IncrementImaging<'static> = IncrementImaging { rows: &[], cols: 0..0 };
-
-    /// Whether padded row `i` has included columns.
-    pub fn row(&self, i: usize) -> bool {
-        self.rows.get(i).copied().unwrap_or(false) && !self.cols.is_empty()
-    }
-
-    /// Whether padded cell `(i, j)` is included.
-    pub fn contains(&self, i: usize, j: usize) -> bool {
-        self.row(i) && self.cols.contains(&j)
-    }
-
-    /// The computed column ranges of a row, each with its way of imaging
-    /// (`true`: from the increment). `halo` is the stencil half-width.
-    fn segments(&self, included: bool, halo: usize, nxp: usize) -> [(std::ops::Range<usize>, bool); 3] {
-        if !included {
-            return [(halo..nxp - halo, false), (0..0, false), (0..0, false)];
-        }
-        let start = self.cols.start.clamp(halo, nxp - halo);
-        let end = self.cols.end.clamp(start, nxp - halo);
-        [(halo..start, false), (start..end, true), (end..nxp - halo, false)]
-    }
-}
-
 /// The adjoint of the interior update on the padded rows `first..first + k`
 /// held in `lu` and `image` (`k` whole rows), fused with the model
-/// derivative. With `λw` the adjoint of `w = 2u − p + c L u` and
-/// `q = c ⊙ λw` (zero off the computed cells), and `lu` holding
-/// `S ⊙ λw'` (`λw` of the step before, tapered by the sponge: `λp = −λw'`
-/// is never stored) on entry:
-/// - `λu = 2λw + Lᵀ q − lu` on computed rows, and `image += λw ⊙ L u`
-///   there, except on the cells of `fields.increment`, where
-///   `image += u ⊙ Lᵀq` (one Laplacian per cell instead of two);
+/// derivative. With `λw` the adjoint of `w = 2u − p + c L u`,
+/// `q = c ⊙ λw` (zero off the computed cells), and `lu` holding `S ⊙ λw'`
+/// on entry (`λw` of the step before, tapered by the sponge: `λp = −λw'`
+/// is never stored):
+/// - `λu = 2λw + Lᵀ q − lu` and `image += u ⊙ Lᵀq` on computed rows: the
+///   model derivative is taken from the increment of `λu` (summation by
+///   parts in time, see `AcousticShot::step_adjoint`), so each cell needs
+///   one Laplacian, as in the forward step;
 /// - `after_row(r, λu row, image row)` on each computed row `r` of the
 ///   block, just after its interior update: the caller's boundary work,
 ///   done while the row's `λw`, `c`, `u`, `λu` and `image` are in cache;
@@ -270,9 +230,8 @@ pub fn adjoint_rows<T: Real>(
 /// Per-row work a caller runs inside [`adjoint_rows`]: `(r, λu row, image row)`.
 pub type RowHook<'a, T> = dyn FnMut(usize, &mut [T], &mut [T]) + 'a;
 
-/// Whole padded arrays an adjoint sweep reads, and where it images from
-/// the increment.
-#[derive(Debug, Clone)]
+/// Whole padded arrays an adjoint sweep reads.
+#[derive(Debug, Clone, Copy)]
 pub struct AdjointFields<'a, T> {
     /// `λw`, the adjoint of `u^{n+1}` (after the boundary post-processing).
     pub lw: &'a [T],
@@ -280,8 +239,6 @@ pub struct AdjointFields<'a, T> {
     pub c: &'a [T],
     /// The forward `u^n`.
     pub u: &'a [T],
-    /// Cells imaged from the adjoint increment.
-    pub increment: IncrementImaging<'a>,
 }
 
 /// The rows an adjoint task owns (whole padded rows, the same count each).
@@ -289,7 +246,7 @@ pub struct AdjointFields<'a, T> {
 pub struct AdjointRows<'a, T> {
     /// `S ⊙ λw'` on entry, `λu` on return (see [`adjoint_rows`]).
     pub lu: &'a mut [T],
-    /// The model derivative per padded cell, accumulated.
+    /// `c ⊙` the model derivative per padded cell, accumulated.
     pub image: &'a mut [T],
 }
 
@@ -348,34 +305,27 @@ fn adjoint_rows_h<T: Real, const H: usize>(
     let mut ring = QRing { rows: &mut ring[..(2 * H + 2) * nxp], slots: 2 * H + 2, next: first.saturating_sub(H), nxp };
     let own = |r: usize| r * nxp..(r + 1) * nxp;
     let (lu, image) = (rows.lu, rows.image);
-    let increment = &fields.increment;
     let mut r = 0;
     while r < count {
         let i = first + r;
-        let both_computed = r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1));
-        if layout.has_z && both_computed && increment.row(i) == increment.row(i + 1) {
+        if layout.has_z && r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
             ring.fill_to(layout, &fields, i + 1 + H);
-            let q_above: [&[T]; H] = std::array::from_fn(|k| ring.row(i - H + k));
-            let q_below: [&[T]; H] = std::array::from_fn(|k| ring.row(i + 2 + k));
-            let u_above: [&[T]; H] = std::array::from_fn(|k| &fields.u[own(i - H + k)]);
-            let u_below: [&[T]; H] = std::array::from_fn(|k| &fields.u[own(i + 2 + k)]);
+            let q_above: [&[T]; H] = std::array::from_fn(|k| &ring.row(i - H + k)[H..][..n]);
+            let q_below: [&[T]; H] = std::array::from_fn(|k| &ring.row(i + 2 + k)[H..][..n]);
             let centers = [
                 CenterRow { q: ring.row(i), u: &fields.u[own(i)], lw: &fields.lw[own(i)] },
                 CenterRow { q: ring.row(i + 1), u: &fields.u[own(i + 1)], lw: &fields.lw[own(i + 1)] },
             ];
             let pair = r * nxp..(r + 2) * nxp;
-            for (cols, from_increment) in increment.segments(increment.row(i), H, nxp) {
-                if cols.is_empty() {
-                    continue;
-                }
-                let neighbours = Neighbours { q: (&q_above, &q_below), u: (&u_above, &u_below), cols };
-                let (lu, image) = (&mut lu[pair.clone()], &mut image[pair.clone()]);
-                if from_increment {
-                    adjoint_pair::<T, H, true>(&centers, &neighbours, weights.center, &wz, &wx, lu, image);
-                } else {
-                    adjoint_pair::<T, H, false>(&centers, &neighbours, weights.center, &wz, &wx, lu, image);
-                }
-            }
+            adjoint_pair::<T, H>(
+                &centers,
+                (&q_above, &q_below),
+                weights.center,
+                &wz,
+                &wx,
+                &mut lu[pair.clone()],
+                &mut image[pair],
+            );
             after_row(r, &mut lu[own(r)], &mut image[own(r)]);
             after_row(r + 1, &mut lu[own(r + 1)], &mut image[own(r + 1)]);
             r += 2;
@@ -383,23 +333,18 @@ fn adjoint_rows_h<T: Real, const H: usize>(
             // one row (in 1D the vertical neighbours are the row itself, with zero weights)
             let row_at = |d: isize| if layout.has_z { (i as isize + d) as usize } else { i };
             ring.fill_to(layout, &fields, row_at(H as isize));
-            let q_up: [&[T]; H] = std::array::from_fn(|k| ring.row(row_at(-(k as isize) - 1)));
-            let q_down: [&[T]; H] = std::array::from_fn(|k| ring.row(row_at(k as isize + 1)));
-            let u_up: [&[T]; H] = std::array::from_fn(|k| &fields.u[own(row_at(-(k as isize) - 1))]);
-            let u_down: [&[T]; H] = std::array::from_fn(|k| &fields.u[own(row_at(k as isize + 1))]);
+            let q_up: [&[T]; H] = std::array::from_fn(|k| &ring.row(row_at(-(k as isize) - 1))[H..][..n]);
+            let q_down: [&[T]; H] = std::array::from_fn(|k| &ring.row(row_at(k as isize + 1))[H..][..n]);
             let center = CenterRow { q: ring.row(i), u: &fields.u[own(i)], lw: &fields.lw[own(i)] };
-            for (cols, from_increment) in increment.segments(increment.row(i), H, nxp) {
-                if cols.is_empty() {
-                    continue;
-                }
-                let neighbours = Neighbours { q: (&q_up, &q_down), u: (&u_up, &u_down), cols };
-                let (lu, image) = (&mut lu[own(r)], &mut image[own(r)]);
-                if from_increment {
-                    adjoint_computed_row::<T, H, true>(&center, &neighbours, weights.center, &wz, &wx, lu, image);
-                } else {
-                    adjoint_computed_row::<T, H, false>(&center, &neighbours, weights.center, &wz, &wx, lu, image);
-                }
-            }
+            adjoint_computed_row::<T, H>(
+                &center,
+                (&q_up, &q_down),
+                weights.center,
+                &wz,
+                &wx,
+                &mut lu[own(r)],
+                &mut image[own(r)],
+            );
             after_row(r, &mut lu[own(r)], &mut image[own(r)]);
             r += 1;
         } else {
@@ -430,83 +375,53 @@ struct CenterRow<'a, T> {
     lw: &'a [T],
 }
 
-/// The rows around a centre row (or pair) of an adjoint update, whole
-/// padded rows of `q` and `u`, and the columns to update. For one row,
-/// `.0[k]` is the row at distance `k + 1` above and `.1[k]` below; for a
-/// pair of rows `i`, `i + 1`, `.0[k]` is row `i − H + k` and `.1[k]` row
-/// `i + 2 + k`.
-struct Neighbours<'a, 'b, T, const H: usize> {
-    q: (&'b [&'a [T]; H], &'b [&'a [T]; H]),
-    u: (&'b [&'a [T]; H], &'b [&'a [T]; H]),
-    cols: std::ops::Range<usize>,
-}
-
-/// `n` values of a padded row from column `start + d`.
-fn shifted<T>(row: &[T], start: usize, d: isize, n: usize) -> &[T] {
-    &row[(start as isize + d) as usize..][..n]
-}
-
-/// `λu = 2λw + Lᵀq − λu` on columns `cols` of one row, and the model
-/// derivative there: `image += u ⊙ Lᵀq` with `FROM_INCREMENT`, otherwise
-/// `image += λw ⊙ L u`. `lu` and `image` are whole rows.
+/// `λu = 2λw + Lᵀq − λu` and `image += u ⊙ Lᵀq` on the computed columns of
+/// one row. `q_rows` are the rows of `q` above (`.0[k]` at distance `k + 1`)
+/// and below, from the first computed column; `lu` and `image` whole rows.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-fn adjoint_computed_row<T: Real, const H: usize, const FROM_INCREMENT: bool>(
+fn adjoint_computed_row<T: Real, const H: usize>(
     center_row: &CenterRow<'_, T>,
-    neighbours: &Neighbours<'_, '_, T, H>,
+    q_rows: (&[&[T]; H], &[&[T]; H]),
     center: T,
     wz: &[T; H],
     wx: &[T; H],
     lu: &mut [T],
     image: &mut [T],
 ) {
-    let (s, n) = (neighbours.cols.start, neighbours.cols.len());
-    let (q_row, u_row) = (center_row.q, center_row.u);
-    let q_mid = shifted(q_row, s, 0, n);
-    let u_mid = shifted(u_row, s, 0, n);
-    let q_left: [&[T]; H] = std::array::from_fn(|k| shifted(q_row, s, -(k as isize) - 1, n));
-    let q_right: [&[T]; H] = std::array::from_fn(|k| shifted(q_row, s, k as isize + 1, n));
-    let q_up: [&[T]; H] = std::array::from_fn(|k| shifted(neighbours.q.0[k], s, 0, n));
-    let q_down: [&[T]; H] = std::array::from_fn(|k| shifted(neighbours.q.1[k], s, 0, n));
-    let lw = shifted(center_row.lw, s, 0, n);
-    let lu = &mut lu[s..s + n];
-    let image = &mut image[s..s + n];
-    if FROM_INCREMENT {
-        for j in 0..n {
-            let mut lap_q = center * q_mid[j];
-            for k in 0..H {
-                lap_q += wz[k] * (q_up[k][j] + q_down[k][j]) + wx[k] * (q_left[k][j] + q_right[k][j]);
-            }
-            let w = lw[j];
-            lu[j] = w + w + lap_q - lu[j];
-            image[j] += u_mid[j] * lap_q;
-        }
-        return;
-    }
-    let u_left: [&[T]; H] = std::array::from_fn(|k| shifted(u_row, s, -(k as isize) - 1, n));
-    let u_right: [&[T]; H] = std::array::from_fn(|k| shifted(u_row, s, k as isize + 1, n));
-    let u_up: [&[T]; H] = std::array::from_fn(|k| shifted(neighbours.u.0[k], s, 0, n));
-    let u_down: [&[T]; H] = std::array::from_fn(|k| shifted(neighbours.u.1[k], s, 0, n));
+    let nxp = center_row.q.len();
+    let n = nxp - 2 * H;
+    let q_row = center_row.q;
+    let q_mid = &q_row[H..H + n];
+    let q_left: [&[T]; H] = std::array::from_fn(|k| &q_row[H - k - 1..][..n]);
+    let q_right: [&[T]; H] = std::array::from_fn(|k| &q_row[H + k + 1..][..n]);
+    let (q_up, q_down) = q_rows;
+    let (u, lw) = (&center_row.u[H..H + n], &center_row.lw[H..H + n]);
+    let lu = &mut lu[H..H + n];
+    let image = &mut image[H..H + n];
     for j in 0..n {
-        let (mq, mu) = (q_mid[j], u_mid[j]);
-        let mut lap_q = center * mq;
-        let mut lap_u = center * mu;
+        let mut lap_q = center * q_mid[j];
         for k in 0..H {
             lap_q += wz[k] * (q_up[k][j] + q_down[k][j]) + wx[k] * (q_left[k][j] + q_right[k][j]);
-            lap_u += wz[k] * (u_up[k][j] + u_down[k][j]) + wx[k] * (u_left[k][j] + u_right[k][j]);
         }
         let w = lw[j];
         lu[j] = w + w + lap_q - lu[j];
-        image[j] += w * lap_u;
+        image[j] += u[j] * lap_q;
     }
 }
 
+/// `n` values of a padded row from column `H + d`.
+fn shifted_by<T, const H: usize>(row: &[T], d: isize, n: usize) -> &[T] {
+    &row[(H as isize + d) as usize..][..n]
+}
+
 /// [`adjoint_computed_row`] for rows `i` and `i + 1` at once (2D): the
-/// `2H + 2` rows of `q` (and of `u`) are loaded once per column for both.
-/// `lu` and `image` hold the two whole rows.
+/// `2H + 2` rows of `q` are loaded once per column for both.
+/// `q_rows.0[k]` is row `i − H + k`, `q_rows.1[k]` row `i + 2 + k`, from
+/// the first computed column; `lu` and `image` hold the two whole rows.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-fn adjoint_pair<T: Real, const H: usize, const FROM_INCREMENT: bool>(
+fn adjoint_pair<T: Real, const H: usize>(
     centers: &[CenterRow<'_, T>; 2],
-    neighbours: &Neighbours<'_, '_, T, H>,
+    q_rows: (&[&[T]; H], &[&[T]; H]),
     center: T,
     wz: &[T; H],
     wx: &[T; H],
@@ -514,96 +429,64 @@ fn adjoint_pair<T: Real, const H: usize, const FROM_INCREMENT: bool>(
     image: &mut [T],
 ) {
     let nxp = centers[0].q.len();
-    let (s, n) = (neighbours.cols.start, neighbours.cols.len());
-    let at = |row, d| shifted(row, s, d, n);
-    let (q0, q1, u0, u1) = (centers[0].q, centers[1].q, centers[0].u, centers[1].u);
-    let q_above: [&[T]; H] = std::array::from_fn(|k| at(neighbours.q.0[k], 0));
-    let q_below: [&[T]; H] = std::array::from_fn(|k| at(neighbours.q.1[k], 0));
-    let q0l: [&[T]; H] = std::array::from_fn(|k| at(q0, -(k as isize) - 1));
-    let q0r: [&[T]; H] = std::array::from_fn(|k| at(q0, k as isize + 1));
-    let q1l: [&[T]; H] = std::array::from_fn(|k| at(q1, -(k as isize) - 1));
-    let q1r: [&[T]; H] = std::array::from_fn(|k| at(q1, k as isize + 1));
-    let (qm0, qm1, um0, um1) = (at(q0, 0), at(q1, 0), at(u0, 0), at(u1, 0));
-    let (lw0, lw1) = (at(centers[0].lw, 0), at(centers[1].lw, 0));
+    let n = nxp - 2 * H;
+    let (q_above, q_below) = q_rows;
+    let (q0, q1) = (centers[0].q, centers[1].q);
+    let shifted = |row, d| shifted_by::<T, H>(row, d, n);
+    let q0l: [&[T]; H] = std::array::from_fn(|k| shifted(q0, -(k as isize) - 1));
+    let q0r: [&[T]; H] = std::array::from_fn(|k| shifted(q0, k as isize + 1));
+    let q1l: [&[T]; H] = std::array::from_fn(|k| shifted(q1, -(k as isize) - 1));
+    let q1r: [&[T]; H] = std::array::from_fn(|k| shifted(q1, k as isize + 1));
+    let (qm0, qm1) = (shifted(q0, 0), shifted(q1, 0));
+    let (u0, u1) = (shifted(centers[0].u, 0), shifted(centers[1].u, 0));
+    let (lw0, lw1) = (shifted(centers[0].lw, 0), shifted(centers[1].lw, 0));
     let (lu0, lu1) = lu.split_at_mut(nxp);
-    let (lu0, lu1) = (&mut lu0[s..s + n], &mut lu1[s..s + n]);
+    let (lu0, lu1) = (&mut lu0[H..H + n], &mut lu1[H..H + n]);
     let (im0, im1) = image.split_at_mut(nxp);
-    let (im0, im1) = (&mut im0[s..s + n], &mut im1[s..s + n]);
-    if FROM_INCREMENT {
-        for j in 0..n {
-            let (a0, a1) = (qm0[j], qm1[j]);
-            let (mut lq0, mut lq1) = (center * a0, center * a1);
-            for k in 0..H {
-                // distance k+1 from row i: rows i−1−k, i+1+k; from row i+1: rows i−k, i+2+k
-                let (qu0, qd0) = (q_above[H - 1 - k][j], if k == 0 { a1 } else { q_below[k - 1][j] });
-                let (qu1, qd1) = (if k == 0 { a0 } else { q_above[H - k][j] }, q_below[k][j]);
-                lq0 += wz[k] * (qu0 + qd0) + wx[k] * (q0l[k][j] + q0r[k][j]);
-                lq1 += wz[k] * (qu1 + qd1) + wx[k] * (q1l[k][j] + q1r[k][j]);
-            }
-            let (w0, w1) = (lw0[j], lw1[j]);
-            lu0[j] = w0 + w0 + lq0 - lu0[j];
-            lu1[j] = w1 + w1 + lq1 - lu1[j];
-            im0[j] += um0[j] * lq0;
-            im1[j] += um1[j] * lq1;
-        }
-        return;
-    }
-    let u_above: [&[T]; H] = std::array::from_fn(|k| at(neighbours.u.0[k], 0));
-    let u_below: [&[T]; H] = std::array::from_fn(|k| at(neighbours.u.1[k], 0));
-    let u0l: [&[T]; H] = std::array::from_fn(|k| at(u0, -(k as isize) - 1));
-    let u0r: [&[T]; H] = std::array::from_fn(|k| at(u0, k as isize + 1));
-    let u1l: [&[T]; H] = std::array::from_fn(|k| at(u1, -(k as isize) - 1));
-    let u1r: [&[T]; H] = std::array::from_fn(|k| at(u1, k as isize + 1));
+    let (im0, im1) = (&mut im0[H..H + n], &mut im1[H..H + n]);
     for j in 0..n {
-        let (a0, a1, b0, b1) = (qm0[j], qm1[j], um0[j], um1[j]);
-        let (mut lq0, mut lq1, mut lu_0, mut lu_1) = (center * a0, center * a1, center * b0, center * b1);
+        let (a0, a1) = (qm0[j], qm1[j]);
+        let (mut lq0, mut lq1) = (center * a0, center * a1);
         for k in 0..H {
             // distance k+1 from row i: rows i−1−k, i+1+k; from row i+1: rows i−k, i+2+k
             let (qu0, qd0) = (q_above[H - 1 - k][j], if k == 0 { a1 } else { q_below[k - 1][j] });
             let (qu1, qd1) = (if k == 0 { a0 } else { q_above[H - k][j] }, q_below[k][j]);
-            let (uu0, ud0) = (u_above[H - 1 - k][j], if k == 0 { b1 } else { u_below[k - 1][j] });
-            let (uu1, ud1) = (if k == 0 { b0 } else { u_above[H - k][j] }, u_below[k][j]);
             lq0 += wz[k] * (qu0 + qd0) + wx[k] * (q0l[k][j] + q0r[k][j]);
             lq1 += wz[k] * (qu1 + qd1) + wx[k] * (q1l[k][j] + q1r[k][j]);
-            lu_0 += wz[k] * (uu0 + ud0) + wx[k] * (u0l[k][j] + u0r[k][j]);
-            lu_1 += wz[k] * (uu1 + ud1) + wx[k] * (u1l[k][j] + u1r[k][j]);
         }
         let (w0, w1) = (lw0[j], lw1[j]);
         lu0[j] = w0 + w0 + lq0 - lu0[j];
         lu1[j] = w1 + w1 + lq1 - lu1[j];
-        im0[j] += w0 * lu_0;
-        im1[j] += w1 * lu_1;
+        im0[j] += u0[j] * lq0;
+        im1[j] += u1[j] * lq1;
     }
 }
 
 /// `image += weight ⊙ L u` on every computed row (whole padded arrays): the
-/// interior part of the linearised step, a verification path. It runs the
-/// adjoint row kernel with `q = 0`, so its imaging arithmetic is exactly the
-/// adjoint's (the kernel's `λu` output is discarded).
+/// interior part of the linearised step, a verification path (the adjoint
+/// never forms `L u`).
 pub fn add_laplacian<T: Real>(layout: &Layout, weights: &StencilWeights<T>, u: &[T], weight: &[T], image: &mut [T]) {
     with_halo!(layout.halo, H => {
         let nxp = layout.nxp;
-        let zeros = vec![T::zero(); nxp];
-        let mut discarded = vec![T::zero(); nxp];
+        let n = nxp - 2 * H;
         let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
         let wz: [T; H] = std::array::from_fn(|k| if layout.has_z { weights.z[k] } else { T::zero() });
-        let q: [&[T]; H] = std::array::from_fn(|_| &zeros[..]);
         for i in layout.computed_rows() {
             let row_at = |d: isize| if layout.has_z { (i as isize + d) as usize } else { i };
-            let u_up: [&[T]; H] = std::array::from_fn(|k| &u[row_at(-(k as isize) - 1) * nxp..][..nxp]);
-            let u_down: [&[T]; H] = std::array::from_fn(|k| &u[row_at(k as isize + 1) * nxp..][..nxp]);
-            let cells = i * nxp..(i + 1) * nxp;
-            let center = CenterRow { q: &zeros, u: &u[cells.clone()], lw: &weight[cells.clone()] };
-            let neighbours = Neighbours { q: (&q, &q), u: (&u_up, &u_down), cols: H..nxp - H };
-            adjoint_computed_row::<T, H, false>(
-                &center,
-                &neighbours,
-                weights.center,
-                &wz,
-                &wx,
-                &mut discarded,
-                &mut image[cells],
-            );
+            let up: [&[T]; H] = std::array::from_fn(|k| &u[row_at(-(k as isize) - 1) * nxp + H..][..n]);
+            let down: [&[T]; H] = std::array::from_fn(|k| &u[row_at(k as isize + 1) * nxp + H..][..n]);
+            let row = &u[i * nxp..(i + 1) * nxp];
+            let left: [&[T]; H] = std::array::from_fn(|k| shifted_by::<T, H>(row, -(k as isize) - 1, n));
+            let right: [&[T]; H] = std::array::from_fn(|k| shifted_by::<T, H>(row, k as isize + 1, n));
+            let mid = shifted_by::<T, H>(row, 0, n);
+            let cells = i * nxp + H..i * nxp + H + n;
+            for (j, (out, &w)) in image[cells.clone()].iter_mut().zip(&weight[cells]).enumerate() {
+                let mut lap = weights.center * mid[j];
+                for k in 0..H {
+                    lap += wz[k] * (up[k][j] + down[k][j]) + wx[k] * (left[k][j] + right[k][j]);
+                }
+                *out += w * lap;
+            }
         }
     })
 }

@@ -42,10 +42,9 @@ use crate::points::PointOperator;
 use crate::propagator::{AdjointPropagator, Parallelism, Propagator};
 use crate::real::Real;
 use crate::stability;
-use boundary::{Cpml, Sponge, adjoint_free_surface, apply_free_surface};
+use boundary::{Cpml, ImagedAdjoint, Sponge, adjoint_free_surface, apply_free_surface};
 use kernel::{
-    AdjointFields, AdjointRows, IncrementImaging, StencilWeights, add_laplacian, adjoint_ring_len, adjoint_rows,
-    interior_rows,
+    AdjointFields, AdjointRows, StencilWeights, add_laplacian, adjoint_ring_len, adjoint_rows, interior_rows,
 };
 pub use layout::Layout;
 use pdeinv_grid::{Grid, PointWeights, central_first_derivative, central_second_derivative};
@@ -305,63 +304,12 @@ impl<T: Real> AcousticModel<T> {
             .collect::<Result<Vec<_>, _>>()?;
         let to_flat = |iz: isize, ix: isize| self.layout.flat(iz, ix);
         let inverse_volume = 1.0 / self.config.grid.cell_volume();
-        let source = PointOperator::new(std::slice::from_ref(&source), to_flat);
-        let receivers = PointOperator::new(&receivers, to_flat);
-        let increment_rows = self.increment_rows(&[&source, &receivers]);
         Ok(AcousticShot {
             model: self,
-            source,
+            source: PointOperator::new(std::slice::from_ref(&source), to_flat),
             wavelet: wavelet[..self.config.nt].iter().map(|&w| T::of(w * inverse_volume)).collect(),
-            receivers,
-            increment_rows,
+            receivers: PointOperator::new(&receivers, to_flat),
         })
-    }
-
-    /// The padded rows where the adjoint may take the model derivative from
-    /// its increment (see [`AcousticShot::increment_imaging`]): computed
-    /// rows except the CPML z strips (and `halo` rows beyond them, which
-    /// their adjoint writes), the rows down to `halo` below a free surface
-    /// (whose adjoint folds the mirror image in), and every row that holds
-    /// a source or receiver node.
-    fn increment_rows(&self, points: &[&PointOperator<T>]) -> Vec<bool> {
-        let layout = &self.layout;
-        let (h, nxp) = (layout.halo, layout.nxp);
-        let mut rows: Vec<bool> = (0..layout.nzp).map(|i| layout.computed_rows().contains(&i)).collect();
-        let mut exclude = |range: std::ops::Range<usize>| {
-            for row in &mut rows[range.start.min(layout.nzp)..range.end.min(layout.nzp)] {
-                *row = false;
-            }
-        };
-        if let Some(cpml) = &self.cpml {
-            for &first in cpml.z_strip_rows() {
-                exclude(first.saturating_sub(h)..first + cpml.strip() + h);
-            }
-        }
-        if layout.free_surface {
-            exclude(0..layout.pz + h + 1);
-        }
-        for operator in points {
-            for p in 0..operator.len() {
-                for (cell, _) in operator.entries(p) {
-                    exclude(cell / nxp..cell / nxp + 1);
-                }
-            }
-        }
-        rows
-    }
-
-    /// The padded columns where the adjoint may take the model derivative
-    /// from its increment: all computed columns except the CPML x strips
-    /// and `halo` columns beyond them (which their adjoint writes).
-    fn increment_cols(&self) -> std::ops::Range<usize> {
-        let (h, nxp) = (self.layout.halo, self.layout.nxp);
-        match &self.cpml {
-            Some(cpml) => {
-                let start = cpml.strip() + h;
-                start..(nxp.saturating_sub(start)).max(start)
-            }
-            None => h..nxp - h,
-        }
     }
 
     /// Rows per rayon task: 1 when rows may be spread over threads, all of
@@ -506,10 +454,6 @@ pub struct AcousticShot<'a, T> {
     /// Wavelet divided by the cell volume.
     wavelet: Vec<T>,
     receivers: PointOperator<T>,
-    /// Per padded row, whether its cells away from the x layers take their
-    /// model derivative from the adjoint increment (see
-    /// [`AcousticShot::increment_imaging`]).
-    increment_rows: Vec<bool>,
 }
 
 /// Scratch and adjoint variables of an acoustic shot's reverse sweep.
@@ -520,11 +464,9 @@ pub struct AcousticAdjoint<T> {
     pub state: AcousticState<T>,
     /// One ring of `q = c ⊙ λw` rows per block of the adjoint sweep.
     ring: Vec<T>,
-    /// `Σ_n λw ⊙ ∂w/∂c` so far, per padded cell (folded into the model
+    /// `c ⊙ Σ_n λw ⊙ ∂w/∂c` so far, per padded cell (folded into the model
     /// gradient by `finish_gradient`).
     image: Vec<T>,
-    /// Updated CPML variables recomputed from the forward state.
-    memory: AcousticState<T>,
     /// Scratch of the z-layer adjoint (zero outside what it writes).
     z_scratch: Vec<T>,
     /// Per-row scratch of the x-layer adjoint (zero outside what it writes).
@@ -677,23 +619,6 @@ impl<'a, T: Real> AcousticShot<'a, T> {
         }
     }
 
-    /// The cells whose model derivative the adjoint sweep takes from its
-    /// increment. On a computed cell where the forward update is exactly
-    /// `w = 2u − p + c·X` (`X = ∂w/∂c`: no CPML correction, no source) and
-    /// the adjoint update exactly `λu = S·λp' + 2λw + Lᵀ(cλw)` (no CPML
-    /// adjoint, residual or mirror image added; `S` the sponge taper),
-    /// summation by parts in time gives, per cell,
-    /// `c Σ_n λw_n X_n = Σ_n λw_n (w_n − 2u_n + p_n) = Σ_n u_n Lᵀ(cλw_n)_n`:
-    /// the coefficient of `u_m` is `λw_{m−1}/S − 2λw_m + S λw_{m+1}`, which
-    /// the adjoint recursion makes `Lᵀ(cλw_m)`, and `u_0 = p_0 = 0`. So those
-    /// cells accumulate `u ⊙ Lᵀq` (already computed for `λu`) instead of a
-    /// second Laplacian `λw ⊙ L u`, and [`finish_gradient`] divides by `c`.
-    ///
-    /// [`finish_gradient`]: AdjointPropagator::finish_gradient
-    pub fn increment_imaging(&self) -> IncrementImaging<'_> {
-        IncrementImaging { rows: &self.increment_rows, cols: self.model.increment_cols() }
-    }
-
     /// `dc/dv` at padded cell `cell` and the model cell it belongs to.
     fn chain_rule(&self, cell: usize) -> Option<(usize, f64)> {
         let index = self.model.model_cell[cell];
@@ -776,7 +701,6 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             state: self.model.empty_state(),
             ring: vec![T::zero(); self.model.layout.nzp.div_ceil(ADJOINT_BLOCK) * adjoint_ring_len(&self.model.layout)],
             image: vec![T::zero(); n],
-            memory: self.model.empty_state(),
             z_scratch: vec![
                 T::zero();
                 self.model.cpml.as_ref().map_or(0, |c| c.adjoint_z_scratch_len(&self.model.layout))
@@ -789,23 +713,51 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         }
     }
 
-    fn inject_residual(&self, _n: usize, residual: &[T], adjoint: &mut AcousticAdjoint<T>) {
-        self.receivers.inject(residual, &mut adjoint.state.u);
+    /// `λu += Rᵀr`, and the model derivative that increment carries,
+    /// `image += u ⊙ Rᵀr` (see [`step_adjoint`](AdjointPropagator::step_adjoint)).
+    fn inject_residual(&self, _n: usize, forward: &AcousticState<T>, residual: &[T], adjoint: &mut AcousticAdjoint<T>) {
+        let (lu, image) = (&mut adjoint.state.u, &mut adjoint.image);
+        for (p, &r) in residual.iter().enumerate() {
+            for (cell, weight) in self.receivers.entries(p) {
+                let d = weight * r;
+                lu[cell] += d;
+                image[cell] += forward.u[cell] * d;
+            }
+        }
     }
 
     /// The transpose of [`step`](Propagator::step), operation by operation in
-    /// reverse order: swap, sponge, free surface, CPML corrections and
-    /// memory updates, interior update; the model derivative `λw ⊙ ∂w/∂c`
-    /// is accumulated per padded cell.
+    /// reverse order: swap, sponge, free surface, CPML memory updates and
+    /// corrections, interior update.
     ///
     /// The adjoint state's `u` is `λu`; its `u_prev` is `λw` of the step
     /// before, which is `−λp` on the computed cells and zero elsewhere
     /// (the forward step copies `p` into `w` there, and the adjoint free
     /// surface leaves `λw` zero on the halo). Storing `−λp` lets the sweep
     /// update `λu` in place over it, like the forward step.
+    ///
+    /// **Model derivative from the increment.** The gradient needs
+    /// `G = Σ_n λw_n ⊙ X_n` per cell, with `X_n = ∂w_n/∂c`. Every computed
+    /// cell updates as `w = 2u − p + c ⊙ X` (the interior, CPML corrections
+    /// and source all scale with `c`, the memory variables do not depend
+    /// on it), and the sponge and free surface then give `u' = S w`,
+    /// `p' = S u` below the surface row. Summation by parts in time, per
+    /// cell, turns `c G = Σ_n λw_n (w_n − 2u_n + p_n)` into
+    /// `Σ_m u_m (λw_{m−1}/S − 2λw_m + S λw_{m+1})` (`u_0 = p_0 = 0`), and
+    /// the adjoint recursion makes that coefficient exactly the sum `d` of
+    /// everything added to `λu_m` beyond `2λw_m − S λw_{m+1}`: `Lᵀ(cλw)`,
+    /// the CPML adjoints, the residual, and (on the `halo` rows below a
+    /// free surface) minus the mirror row's `λu`. So each of those adds
+    /// `u_m ⊙ d` to the image where it adds `d` to `λu`, the sweep never
+    /// forms `L u` or the forward CPML terms again (it reads only the
+    /// forward `u`), and [`finish_gradient`] divides by `c`. The
+    /// dot-product tests check the result against the linearised step,
+    /// which forms `X` directly.
+    ///
+    /// [`finish_gradient`]: AdjointPropagator::finish_gradient
     fn step_adjoint(
         &self,
-        n: usize,
+        _n: usize,
         forward: &AcousticState<T>,
         adjoint: &mut AcousticAdjoint<T>,
         _gradient: &mut [f64],
@@ -827,18 +779,12 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             adjoint_free_surface(layout, lw);
         }
         let lw: &[T] = lw;
-        // source part of the model derivative
-        self.source.inject_scaled(&[self.wavelet[n]], lw, &mut a.image);
-        // z-layer part of the model derivative
-        if let Some(cpml) = &m.cpml {
-            self.add_z_layer_terms(cpml, forward, &mut a.memory, lw, &mut a.image);
-        }
+        let u = &forward.u;
         // per block of rows, in parallel: the interior (λu = 2λw + Lᵀq − S λw',
-        // Lᵀq alone on the halo rows above a free surface, and the model
-        // derivative), each row followed by its x layers (model derivative,
-        // then adjoint)
+        // Lᵀq alone on the halo rows above a free surface), each row
+        // followed by its x-layer adjoint
         let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
-        let fields = AdjointFields { lw, c, u: &forward.u, increment: self.increment_imaging() };
+        let fields = AdjointFields { lw, c, u };
         let block = ADJOINT_BLOCK;
         let ring_len = adjoint_ring_len(layout);
         let blocks = lu
@@ -848,80 +794,71 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         match &m.cpml {
             None => blocks.with_min_len(min_len.div_ceil(block)).enumerate().for_each(|(b, ((lu, image), ring))| {
                 let own = AdjointRows { lu, image };
-                let fields = fields.clone();
                 adjoint_rows(layout, &m.stencil, b * block, extra_rows.clone(), fields, own, ring, &mut |_, _, _| {});
             }),
             Some(cpml) => {
                 let width = 2 * cpml.strip();
                 let scratch_len = cpml.adjoint_scratch_len(layout);
-                let x_memory =
-                    a.memory.psi_x.par_chunks_mut(block * width).zip(a.memory.zeta_x.par_chunks_mut(block * width));
                 let x_adjoint = lpsi_x.par_chunks_mut(block * width).zip(lzeta_x.par_chunks_mut(block * width));
                 let scratch = a.strip_scratch.par_chunks_mut(block * scratch_len);
-                blocks
-                    .zip(x_memory)
-                    .zip(x_adjoint)
-                    .zip(scratch)
-                    .with_min_len(min_len.div_ceil(block))
-                    .enumerate()
-                    .for_each(|(b, (((((lu, image), ring), (psi, zeta)), (lpsi, lzeta)), scratch))| {
+                blocks.zip(x_adjoint).zip(scratch).with_min_len(min_len.div_ceil(block)).enumerate().for_each(
+                    |(b, ((((lu, image), ring), (lpsi, lzeta)), scratch))| {
                         let first = b * block;
-                        // the x layers of row r (model derivative, then adjoint), after its interior update
+                        // the x layers of row r, after its interior update
                         let mut x_layers = |r: usize, lu_row: &mut [T], image_row: &mut [T]| {
-                            let i = first + r;
-                            let cells = i * nxp..(i + 1) * nxp;
-                            let (w_row, c_row) = (&fields.lw[cells.clone()], &c[cells]);
+                            let cells = (first + r) * nxp..(first + r + 1) * nxp;
                             let x = r * width..(r + 1) * width;
-                            self.add_x_layer_terms_row(
-                                cpml,
-                                i,
-                                forward,
-                                &mut psi[x.clone()],
-                                &mut zeta[x.clone()],
-                                w_row,
-                                image_row,
-                            );
                             cpml.adjoint_x_row(
                                 layout,
-                                w_row,
-                                c_row,
+                                &lw[cells.clone()],
+                                &c[cells.clone()],
                                 &mut lpsi[x.clone()],
                                 &mut lzeta[x],
-                                lu_row,
+                                ImagedAdjoint { lu: lu_row, image: image_row, u: &u[cells] },
                                 &mut scratch[r * scratch_len..(r + 1) * scratch_len],
                             );
                         };
                         let own = AdjointRows { lu, image };
-                        let fields = fields.clone();
                         adjoint_rows(layout, &m.stencil, first, extra_rows.clone(), fields, own, ring, &mut x_layers);
-                    });
+                    },
+                );
             }
         }
-        // z layers' adjoint (sequential: their rows couple), added to λu
+        // z layers' adjoint (sequential: their rows couple)
         if let Some(cpml) = &m.cpml {
             let strip = cpml.strip();
             for group in 0..cpml.z_strip_rows().len() {
                 let block = group * strip * nxp..(group + 1) * strip * nxp;
                 let (lpsi, lzeta) = (&mut lpsi_z[block.clone()], &mut lzeta_z[block]);
-                cpml.adjoint_z_group(layout, group, lw, c, lpsi, lzeta, lu, &mut a.z_scratch);
+                let out = ImagedAdjoint { lu: &mut lu[..], image: &mut a.image, u };
+                cpml.adjoint_z_group(layout, group, lw, c, lpsi, lzeta, out, &mut a.z_scratch);
+            }
+        }
+        // below a free surface, λw of the next step folds in the mirror
+        // row's λu (which the sponge does not taper) with a minus sign: over
+        // the row's taper S, that is part of the row's increment
+        if layout.free_surface {
+            let s = layout.pz;
+            for k in 1..=h {
+                let (row, mirror) = ((s + k) * nxp..(s + k + 1) * nxp, (s - k) * nxp..(s - k + 1) * nxp);
+                let taper = |j: usize| m.sponge.as_ref().map_or(T::one(), |sponge| sponge.factor(s + k, j));
+                let terms = a.image[row.clone()].iter_mut().zip(&u[row]).zip(&lu[mirror]);
+                for (j, ((image, &u), &l)) in terms.enumerate() {
+                    *image -= u * l / taper(j);
+                }
             }
         }
         std::mem::swap(&mut a.state.u, &mut a.state.u_prev);
     }
 
-    /// Folds the image into the gradient: per padded cell `∂w/∂c`-weighted
-    /// sums (divided by `c` where they were taken from the increment, see
-    /// [`AcousticShot::increment_imaging`]), times `dc/dv`.
+    /// Folds the image (`c ⊙` the derivative per padded cell, see
+    /// [`step_adjoint`](AdjointPropagator::step_adjoint)) into the gradient:
+    /// divided by `c`, times `dc/dv`.
     fn finish_gradient(&self, adjoint: &mut AcousticAdjoint<T>, gradient: &mut [f64]) {
-        let (nxp, c) = (self.model.layout.nxp, &self.model.c2dt2);
-        let increment = self.increment_imaging();
+        let c = &self.model.c2dt2;
         for (cell, value) in adjoint.image.iter_mut().enumerate() {
             if let Some((index, dc_dv)) = self.chain_rule(cell) {
-                let mut derivative = value.as_f64();
-                if increment.contains(cell / nxp, cell % nxp) {
-                    derivative /= c[cell].as_f64();
-                }
-                gradient[index] += derivative * dc_dv;
+                gradient[index] += value.as_f64() / c[cell].as_f64() * dc_dv;
             }
             *value = T::zero();
         }

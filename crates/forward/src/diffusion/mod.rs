@@ -639,7 +639,7 @@ impl AdjointPropagator for DiffusionShot<'_> {
         model.apply_rhs_operator(&a.z, &mut a.mu);
     }
 
-    fn inject_residual(&self, _n: usize, residual: &[f64], adjoint: &mut DiffusionAdjoint) {
+    fn inject_residual(&self, _n: usize, _forward: &DiffusionState, residual: &[f64], adjoint: &mut DiffusionAdjoint) {
         self.receivers.inject(residual, &mut adjoint.mu);
     }
 
