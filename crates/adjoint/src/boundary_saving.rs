@@ -8,7 +8,9 @@
 //! from `S_{n+1}` and the saved record, and `step_adjoint(n)` uses it.
 //!
 //! Memory: `(nt − 1) · boundary_bytes + state_bytes`, against
-//! `(nt − 1) · state_bytes` for store-all. Work: no forward step is
+//! `(nt − 1) · adjoint_state_bytes` (the forward field alone) for
+//! store-all: smaller only when the layer is thin against the grid (83 % of
+//! store-all on 200 x 300 cells with a 20-cell CPML). Work: no forward step is
 //! recomputed, but the reverse sweep runs `nt − 1` reversed steps (one
 //! interior sweep each, about the cost of a forward step without its
 //! boundary work). The result equals store-all's to rounding, not bitwise:

@@ -220,7 +220,15 @@ fn run_schedule<P: AdjointPropagator>(
     // and store again all the time, and a fresh allocation of a large state
     // costs page faults on every store (allocated buffers never exceed the
     // peak number of live snapshots)
+    // (full states and adjoint copies apart, used first by their own kind: a
+    // slot whose copy only reversals read keeps what the adjoint step reads,
+    // `adjoint_copy`)
     let mut spare: Vec<P::State> = Vec::new();
+    let mut spare_compact: Vec<P::State> = Vec::new();
+    let reverse_only = schedule.reverse_only_stores();
+    let compact_bytes = p.adjoint_state_bytes();
+    let mut slot_bytes = vec![0usize; schedule.slots];
+    let mut slot_compact = vec![false; schedule.slots];
     // a restore from a RAM slot is lazy: the current state stays in the slot
     // (`current_in`) until something needs to change it, so the adjoint step
     // that usually follows reads the slot and nothing is copied
@@ -254,7 +262,7 @@ fn run_schedule<P: AdjointPropagator>(
             observed[step] = true;
             record(step, state, r, misfit);
             if step == steps {
-                *last = Some(state.clone());
+                *last = Some(p.adjoint_copy(state, None));
             }
             // the last sample is never a reversal point: observe it from a copy
             if step + 1 == steps && !observed[steps] {
@@ -269,7 +277,7 @@ fn run_schedule<P: AdjointPropagator>(
     if steps == 0 {
         observe_new(0, &current, &mut r, &mut misfit, &mut observed, &mut last);
     }
-    for action in &schedule.actions {
+    for (index, action) in schedule.actions.iter().enumerate() {
         match *action {
             Action::Advance { from, to } => {
                 if from != current_step || to <= from || to > steps {
@@ -299,21 +307,43 @@ fn run_schedule<P: AdjointPropagator>(
                     codec.store(store, slot, &current)?;
                     continue;
                 }
-                match &mut slots[slot] {
-                    Some(existing) => existing.clone_from(&current),
-                    empty => {
-                        *empty = Some(match spare.pop() {
-                            Some(mut buffer) => {
-                                buffer.clone_from(&current);
-                                buffer
-                            }
-                            None => current.clone(),
-                        });
-                        held += state_bytes;
-                        peak = peak.max(held);
-                        memory_timeline.push((clock.elapsed().as_secs_f64(), held));
+                let compact = reverse_only[index];
+                let old = slots[slot].take();
+                let buffer = match old {
+                    Some(buffer) if slot_compact[slot] == compact => Some(buffer),
+                    Some(buffer) => {
+                        if slot_compact[slot] { &mut spare_compact } else { &mut spare }.push(buffer);
+                        None
                     }
+                    None => None,
                 }
+                // either pool serves either kind (an adjoint copy releases
+                // the rest of a full buffer, a full copy regrows it), so the
+                // buffers allocated never exceed the peak held
+                .or_else(|| {
+                    if compact {
+                        spare_compact.pop().or_else(|| spare.pop())
+                    } else {
+                        spare.pop().or_else(|| spare_compact.pop())
+                    }
+                });
+                slots[slot] = Some(if compact {
+                    p.adjoint_copy(&current, buffer)
+                } else {
+                    match buffer {
+                        Some(mut buffer) => {
+                            buffer.clone_from(&current);
+                            buffer
+                        }
+                        None => current.clone(),
+                    }
+                });
+                let bytes = if compact { compact_bytes } else { state_bytes };
+                held = held - slot_bytes[slot] + bytes;
+                slot_bytes[slot] = bytes;
+                slot_compact[slot] = compact;
+                peak = peak.max(held);
+                memory_timeline.push((clock.elapsed().as_secs_f64(), held));
             }
             Action::Restore { slot, step } if schedule.is_disk_slot(slot) => match disk.as_mut() {
                 Some((store, codec)) if store.holds(slot) => {
@@ -337,11 +367,17 @@ fn run_schedule<P: AdjointPropagator>(
             }
             Action::Free { slot } => {
                 if current_in == Some(slot) {
-                    materialize(&mut current, &mut current_in, &slots);
+                    if slot_compact[slot] {
+                        // a reverse-only copy: the schedule restores another
+                        // slot before it needs a current state again
+                        current_in = None;
+                    } else {
+                        materialize(&mut current, &mut current_in, &slots);
+                    }
                 }
                 if let Some(buffer) = slots.get_mut(slot).and_then(Option::take) {
-                    spare.push(buffer);
-                    held -= state_bytes;
+                    if slot_compact[slot] { &mut spare_compact } else { &mut spare }.push(buffer);
+                    held -= std::mem::take(&mut slot_bytes[slot]);
                     memory_timeline.push((clock.elapsed().as_secs_f64(), held));
                 }
             }

@@ -388,6 +388,80 @@ impl Schedule {
         slot < self.disk_slots
     }
 
+    /// Per action, whether it is a `Store` into a RAM slot whose copy is only ever read by `Reverse` actions:
+    /// after each `Restore` of it, the current state is neither advanced nor stored again before the next
+    /// `Restore`, and no `Reverse` reads it once the slot is freed. Such a copy needs only what the adjoint step
+    /// reads of a state (`AdjointPropagator::adjoint_copy`). Every store of [`Schedule::store_all`] and the
+    /// segment buffer of [`Schedule::periodic`] qualify; the segment starts, which are advanced from, do not.
+    pub fn reverse_only_stores(&self) -> Vec<bool> {
+        let mut reverse_only = vec![false; self.actions.len()];
+        // the `Store` each slot holds, and the one the current state was restored from (with whether that slot
+        // has been freed since)
+        let mut held: Vec<Option<usize>> = vec![None; self.slots];
+        let mut current: Option<(usize, bool)> = None;
+        for (index, action) in self.actions.iter().enumerate() {
+            match *action {
+                Action::Advance { .. } => {
+                    if let Some((store, _)) = current.take() {
+                        reverse_only[store] = false;
+                    }
+                }
+                Action::Store { slot, .. } => {
+                    if let Some((store, _)) = current {
+                        reverse_only[store] = false;
+                    }
+                    reverse_only[index] = !self.is_disk_slot(slot);
+                    if let Some(entry) = held.get_mut(slot) {
+                        *entry = Some(index);
+                    }
+                }
+                Action::Restore { slot, .. } => {
+                    let store = held.get(slot).copied().flatten().filter(|_| !self.is_disk_slot(slot));
+                    current = store.map(|store| (store, false));
+                }
+                Action::Reverse { .. } => {
+                    if let Some((store, true)) = current {
+                        reverse_only[store] = false;
+                    }
+                }
+                Action::Free { slot } => {
+                    if let Some(entry) = held.get_mut(slot) {
+                        if let (Some(store), Some((restored, freed))) = (*entry, current.as_mut())
+                            && store == *restored
+                        {
+                            *freed = true;
+                        }
+                        *entry = None;
+                    }
+                }
+            }
+        }
+        reverse_only
+    }
+
+    /// The largest number of bytes simultaneously held by RAM slots, with a full state taking `full` bytes and
+    /// a reverse-only copy ([`Schedule::reverse_only_stores`]) `compact` bytes.
+    pub fn peak_ram_bytes(&self, full: usize, compact: usize) -> usize {
+        let reverse_only = self.reverse_only_stores();
+        let mut slot_bytes = vec![0usize; self.slots];
+        let (mut held, mut peak) = (0usize, 0usize);
+        for (index, action) in self.actions.iter().enumerate() {
+            match *action {
+                Action::Store { slot, .. } if !self.is_disk_slot(slot) && slot < self.slots => {
+                    let bytes = if reverse_only[index] { compact } else { full };
+                    held = held - slot_bytes[slot] + bytes;
+                    slot_bytes[slot] = bytes;
+                    peak = peak.max(held);
+                }
+                Action::Free { slot } if slot < self.slots => {
+                    held -= std::mem::take(&mut slot_bytes[slot]);
+                }
+                _ => {}
+            }
+        }
+        peak
+    }
+
     /// The largest number of RAM slots (`slot >= disk_slots`) simultaneously holding a state.
     pub fn peak_ram_slots(&self) -> usize {
         let mut table = SlotTable::default();
@@ -597,6 +671,35 @@ pub fn optimal_forward_steps(n: usize, s: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reverse_only_stores_are_the_ones_never_advanced_from() {
+        let stores = |schedule: &Schedule| -> Vec<(usize, bool)> {
+            let flags = schedule.reverse_only_stores();
+            schedule
+                .actions
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| matches!(a, Action::Store { .. }).then_some((i, flags[i])))
+                .collect()
+        };
+        let all = Schedule::store_all(20);
+        assert!(stores(&all).iter().all(|&(_, compact)| compact));
+        assert_eq!(all.peak_ram_bytes(10, 3), 20 * 3);
+        // periodic: the segment starts are advanced from, except the last one
+        // (the first sweep goes on from the current state), the segment
+        // buffer is not
+        let periodic = Schedule::periodic(20, 5);
+        for (i, compact) in stores(&periodic) {
+            let Action::Store { step, .. } = periodic.actions[i] else { unreachable!() };
+            assert_eq!(compact, step % 5 != 0 || step == 15, "store of step {step}");
+        }
+        assert_eq!(periodic.peak_ram_bytes(10, 3), 3 * 10 + 4 * 3);
+        // binomial: S_0 is restored and advanced from
+        let binomial = Schedule::binomial(30, 4);
+        assert!(!stores(&binomial)[0].1);
+        assert!(binomial.peak_ram_bytes(10, 3) <= binomial.peak_slots() * 10);
+    }
     use Action::*;
 
     /// Minimal forward steps by brute-force dynamic programming over the first split (independent of the closed

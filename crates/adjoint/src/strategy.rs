@@ -124,34 +124,47 @@ pub struct Plan {
 }
 
 /// The fastest of store-all, periodic and binomial whose checkpoints fit in
-/// `budget_bytes`, for `steps` steps of states of `state_bytes` each; `None`
-/// when not even one checkpoint fits.
-pub fn plan_for_budget(steps: usize, state_bytes: usize, budget_bytes: usize, cost: CostModel) -> Option<Plan> {
+/// `budget_bytes`, for `steps` steps of states of `state_bytes` each, where a
+/// checkpoint only reversals read takes `adjoint_bytes`
+/// ([`Schedule::reverse_only_stores`](crate::Schedule::reverse_only_stores));
+/// `None` when nothing fits.
+pub fn plan_for_budget(
+    steps: usize,
+    state_bytes: usize,
+    adjoint_bytes: usize,
+    budget_bytes: usize,
+    cost: CostModel,
+) -> Option<Plan> {
     let slots = budget_bytes / state_bytes.max(1);
-    if slots == 0 {
-        return None;
-    }
     // store-all first: on a tie it is the simplest
-    let mut candidates = Vec::new();
-    if slots >= steps {
-        candidates.push(Strategy::StoreAll);
+    let mut candidates = vec![Strategy::StoreAll];
+    if slots > 0 {
+        candidates.push(Strategy::Binomial { snapshots: slots.min(steps.max(1)) });
     }
-    candidates.push(Strategy::Binomial { snapshots: slots.min(steps.max(1)) });
     // periodic with the smallest period whose checkpoints and segment buffer fit
-    if let Some(every) = (1..=steps.max(1)).find(|&e| Strategy::Periodic { every: e }.schedule(steps).slots <= slots) {
+    if let Some(every) = (1..=steps.max(1)).find(|&e| {
+        Strategy::Periodic { every: e }.schedule(steps).peak_ram_bytes(state_bytes, adjoint_bytes) <= budget_bytes
+    }) {
         candidates.push(Strategy::Periodic { every });
     }
     candidates
         .into_iter()
         .map(|strategy| {
             let schedule = strategy.schedule(steps);
-            let stores = schedule.actions.iter().filter(|a| matches!(a, crate::schedule::Action::Store { .. })).count();
+            let reverse_only = schedule.reverse_only_stores();
+            let stored_bytes: usize = schedule
+                .actions
+                .iter()
+                .zip(&reverse_only)
+                .filter(|(a, _)| matches!(a, crate::schedule::Action::Store { .. }))
+                .map(|(_, &compact)| if compact { adjoint_bytes } else { state_bytes })
+                .sum();
             Plan {
                 strategy,
-                memory_bytes: schedule.peak_slots() * state_bytes,
+                memory_bytes: schedule.peak_ram_bytes(state_bytes, adjoint_bytes),
                 recomputed_steps: schedule.recomputed_steps(),
                 seconds: schedule.forward_steps() as f64 * cost.step_seconds
-                    + (stores * state_bytes) as f64 * cost.store_seconds_per_byte,
+                    + stored_bytes as f64 * cost.store_seconds_per_byte,
             }
         })
         .filter(|p| p.memory_bytes <= budget_bytes)
@@ -199,19 +212,23 @@ mod tests {
     fn the_plan_fits_the_budget_and_prefers_less_work() {
         let cost = CostModel { step_seconds: 1e-3, store_seconds_per_byte: 0.0 };
         // everything fits: store-all recomputes nothing
-        let plan = plan_for_budget(100, 1000, 1_000_000, cost).unwrap();
+        let plan = plan_for_budget(100, 1000, 1000, 1_000_000, cost).unwrap();
         assert_eq!(plan.strategy, Strategy::StoreAll);
         assert_eq!(plan.recomputed_steps, 0);
         // ten states fit: binomial with ten slots beats periodic
-        let plan = plan_for_budget(1000, 1000, 10_000, cost).unwrap();
+        let plan = plan_for_budget(1000, 1000, 1000, 10_000, cost).unwrap();
         assert_eq!(plan.strategy, Strategy::Binomial { snapshots: 10 });
         assert!(plan.memory_bytes <= 10_000);
         assert_eq!(plan.recomputed_steps, crate::schedule::optimal_forward_steps(1000, 10) - 999);
         // when stores are expensive, fewer of them win even if all fit
         let costly = CostModel { step_seconds: 1e-6, store_seconds_per_byte: 1e-3 };
-        let plan = plan_for_budget(100, 1000, 1_000_000, costly).unwrap();
+        let plan = plan_for_budget(100, 1000, 1000, 1_000_000, costly).unwrap();
         assert_ne!(plan.strategy, Strategy::StoreAll);
-        assert!(plan_for_budget(100, 1000, 999, cost).is_none());
+        assert!(plan_for_budget(100, 1000, 1000, 999, cost).is_none());
+        // store-all keeps only what the adjoint reads: it fits where full states would not
+        let plan = plan_for_budget(100, 1000, 400, 50_000, cost).unwrap();
+        assert_eq!(plan.strategy, Strategy::StoreAll);
+        assert_eq!(plan.memory_bytes, 100 * 400);
     }
 
     #[test]

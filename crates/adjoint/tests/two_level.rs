@@ -44,7 +44,7 @@ where
         "RAM peak {} > {ram} states",
         run.peak_checkpoint_bytes
     );
-    assert_eq!(run.peak_checkpoint_bytes, schedule.peak_ram_slots() * p.state_bytes());
+    assert_eq!(run.peak_checkpoint_bytes, schedule.peak_ram_bytes(p.state_bytes(), p.adjoint_state_bytes()));
     assert!(run.peak_disk_bytes >= p.state_bytes() * disk.min(schedule.slots), "disk peak {}", run.peak_disk_bytes);
     assert!(entries(dir.path()).is_empty(), "left behind: {:?}", entries(dir.path()));
     // the same binomial schedule all in RAM holds the disk bytes in RAM instead

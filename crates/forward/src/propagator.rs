@@ -62,6 +62,23 @@ pub trait AdjointPropagator: Propagator {
         residual: &[Self::Real],
         adjoint: &mut Self::AdjointState,
     );
+    /// Bytes of a copy made by [`adjoint_copy`](Self::adjoint_copy).
+    fn adjoint_state_bytes(&self) -> usize {
+        self.state_bytes()
+    }
+    /// A copy of what `step_adjoint` and `inject_residual` read of `state`,
+    /// for a checkpoint nothing else reads (the driver never advances from
+    /// it), made in `buffer` (an earlier such copy) when given. The default
+    /// copies the whole state.
+    fn adjoint_copy(&self, state: &Self::State, buffer: Option<Self::State>) -> Self::State {
+        match buffer {
+            Some(mut buffer) => {
+                buffer.clone_from(state);
+                buffer
+            }
+            None => state.clone(),
+        }
+    }
     /// Fold any gradient the adjoint steps accumulated internally into
     /// `gradient`; called once, after the last adjoint step.
     fn finish_gradient(&self, adjoint: &mut Self::AdjointState, gradient: &mut [f64]);

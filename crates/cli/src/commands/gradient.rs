@@ -13,7 +13,7 @@ use pdeinv_adjoint::{
     plan_for_budget,
 };
 use pdeinv_forward::acoustic::{AcousticModel, AcousticShot};
-use pdeinv_forward::{Parallelism, Propagator, Real};
+use pdeinv_forward::{AdjointPropagator, Parallelism, Propagator, Real};
 use pdeinv_io::h5::{self, DataFile, GradientFile};
 use pdeinv_io::scenario::{CheckpointSpec, Precision, Scenario};
 use pdeinv_io::setup::{self, AcousticSetup};
@@ -152,17 +152,20 @@ fn total_gradient<T: Real>(
     Ok(total)
 }
 
-/// Bytes of one forward state of the first shot of `setup`.
-fn state_bytes(setup: &AcousticSetup, vp: &[f64], precision: Precision) -> Result<usize> {
+/// Bytes of one forward state of the first shot of `setup`, and of the
+/// part of it the adjoint step reads.
+fn state_bytes(setup: &AcousticSetup, vp: &[f64], precision: Precision) -> Result<(usize, usize)> {
     let first = &setup.shots[0];
     Ok(match precision {
         Precision::F32 => {
             let model = AcousticModel::<f32>::new(setup.config.clone(), vp)?;
-            model.shot(&first.source, &setup.wavelet, &first.receivers)?.state_bytes()
+            let shot = model.shot(&first.source, &setup.wavelet, &first.receivers)?;
+            (shot.state_bytes(), shot.adjoint_state_bytes())
         }
         Precision::F64 => {
             let model = AcousticModel::<f64>::new(setup.config.clone(), vp)?;
-            model.shot(&first.source, &setup.wavelet, &first.receivers)?.state_bytes()
+            let shot = model.shot(&first.source, &setup.wavelet, &first.receivers)?;
+            (shot.state_bytes(), shot.adjoint_state_bytes())
         }
     })
 }
@@ -174,10 +177,11 @@ pub(crate) fn choose_strategy(scenario: &Scenario, setup: &AcousticSetup, vp: &[
         CheckpointSpec::Fixed(strategy) => strategy,
         CheckpointSpec::Budget(budget) => {
             let precision = scenario.precision;
-            let state_bytes = state_bytes(setup, vp, precision)?;
+            let (state_bytes, adjoint_bytes) = state_bytes(setup, vp, precision)?;
             let cells = state_bytes / if precision == Precision::F32 { 4 } else { 8 };
             let steps = setup.config.nt - 1;
-            let plan = plan_for_budget(steps, state_bytes, budget, CostModel::for_cells(cells / 2)).ok_or_else(|| {
+            let cost = CostModel::for_cells(cells / 2);
+            let plan = plan_for_budget(steps, state_bytes, adjoint_bytes, budget, cost).ok_or_else(|| {
                 UserError(format!(
                     "{}: checkpointing.strategy.memory = {budget} bytes holds no checkpoint; one state takes {state_bytes} bytes",
                     scenario.path.display()

@@ -851,6 +851,27 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         std::mem::swap(&mut a.state.u, &mut a.state.u_prev);
     }
 
+    /// `u` alone: the adjoint step reads nothing else of a forward state.
+    fn adjoint_state_bytes(&self) -> usize {
+        std::mem::size_of::<T>() * self.model.layout.len()
+    }
+
+    /// Copies `u` alone (the other fields are left empty, their memory
+    /// released if `buffer` was a full state): the adjoint step reads
+    /// nothing else of a forward state.
+    fn adjoint_copy(&self, state: &AcousticState<T>, buffer: Option<AcousticState<T>>) -> AcousticState<T> {
+        let mut u = buffer.map(|b| b.u).unwrap_or_default();
+        u.clone_from(&state.u);
+        AcousticState {
+            u,
+            u_prev: Vec::new(),
+            psi_x: Vec::new(),
+            zeta_x: Vec::new(),
+            psi_z: Vec::new(),
+            zeta_z: Vec::new(),
+        }
+    }
+
     /// Folds the image (`c ⊙` the derivative per padded cell, see
     /// [`step_adjoint`](AdjointPropagator::step_adjoint)) into the gradient:
     /// divided by `c`, times `dc/dv`.
