@@ -262,6 +262,7 @@ fn bench_adjoint<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
     let mut gradient = vec![0.0; shot.parameters()];
     let residual = vec![T::one(); shot.channels()];
     let (mut forward_best, mut adjoint_best) = (f64::INFINITY, f64::INFINITY);
+    let (mut forward_total, mut adjoint_total) = (0.0, 0.0);
     let (mut forward_steps, mut adjoint_steps) = (0, 0);
     let blocks = (nt / ADJOINT_BENCH_BLOCK).max(1);
     for block in 0..blocks {
@@ -269,6 +270,7 @@ fn bench_adjoint<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
         for k in 0..ADJOINT_BENCH_BLOCK {
             shot.step((block * ADJOINT_BENCH_BLOCK + k) % nt, &mut state);
         }
+        forward_total += start.elapsed().as_secs_f64();
         forward_best = forward_best.min(start.elapsed().as_secs_f64() / ADJOINT_BENCH_BLOCK as f64);
         forward_steps += ADJOINT_BENCH_BLOCK;
         let start = Instant::now();
@@ -277,6 +279,7 @@ fn bench_adjoint<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
             shot.inject_residual(n, &state, &residual, &mut adjoint);
             shot.step_adjoint(n.saturating_sub(1), &state, &mut adjoint, &mut gradient);
         }
+        adjoint_total += start.elapsed().as_secs_f64();
         adjoint_best = adjoint_best.min(start.elapsed().as_secs_f64() / ADJOINT_BENCH_BLOCK as f64);
         adjoint_steps += ADJOINT_BENCH_BLOCK;
     }
@@ -286,6 +289,11 @@ fn bench_adjoint<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
         println!("forward steps = {forward_steps}, adjoint steps = {adjoint_steps} (blocks of {ADJOINT_BENCH_BLOCK})");
         println!("forward ms/step = {:.4}", 1e3 * forward_best);
         println!("adjoint ms/step = {:.4}", 1e3 * adjoint_best);
+        println!(
+            "mean ms/step: forward {:.4}, adjoint {:.4}",
+            1e3 * forward_total / forward_steps as f64,
+            1e3 * adjoint_total / adjoint_steps as f64
+        );
         println!("gradient checksum = {:.6e}", gradient.iter().map(|g| g.abs()).sum::<f64>());
     }
     println!("adjoint/forward = {:.3}", adjoint_best / forward_best);

@@ -861,7 +861,18 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
     /// nothing else of a forward state.
     fn adjoint_copy(&self, state: &AcousticState<T>, buffer: Option<AcousticState<T>>) -> AcousticState<T> {
         let mut u = buffer.map(|b| b.u).unwrap_or_default();
-        u.clone_from(&state.u);
+        if u.len() == state.u.len() {
+            u.copy_from_slice(&state.u);
+        } else {
+            // a fresh buffer: its pages are first touched by the copy, so
+            // copy in parallel chunks (page faults cost more than the copy)
+            u = vec![T::zero(); state.u.len()];
+            let min_len = self.model.min_rows_per_task();
+            let chunk = 16 * 1024;
+            u.par_chunks_mut(chunk).zip(state.u.par_chunks(chunk)).with_min_len(min_len).for_each(|(d, s)| {
+                d.copy_from_slice(s);
+            });
+        }
         AcousticState {
             u,
             u_prev: Vec::new(),
