@@ -19,6 +19,7 @@ fn step_benchmark<T: Real>(c: &mut Criterion, boundary: Boundary, label: &str) {
         boundary,
         free_surface: false,
         dominant_frequency: 10.0,
+        cpml_velocity: None,
         parallelism: Parallelism::Rows,
     };
     let model = AcousticModel::<T>::new(config, &vec![2000.0; n * n]).unwrap();

@@ -65,6 +65,7 @@ fn with_acoustic_shot(f: impl FnOnce(&AcousticShot<'_, f64>, &[f64])) {
         boundary: Boundary::Cpml { width: 6 },
         free_surface: true,
         dominant_frequency: 15.0,
+        cpml_velocity: None,
         parallelism: Parallelism::Rows,
     };
     let scheme = Interpolation::Hicks { radius: 3 };
@@ -102,6 +103,7 @@ fn acoustic_f32_two_level_equals_store_all_bitwise() {
         boundary: Boundary::Sponge { width: 5 },
         free_surface: false,
         dominant_frequency: 15.0,
+        cpml_velocity: None,
         parallelism: Parallelism::Rows,
     };
     let source = point_weights(&grid, "source", 70.0, 80.0, Interpolation::Bilinear).unwrap();

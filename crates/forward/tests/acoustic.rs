@@ -19,6 +19,7 @@ fn config(grid: Grid, order: usize, dt: f64, nt: usize, boundary: Boundary) -> A
         boundary,
         free_surface: false,
         dominant_frequency: F_PEAK,
+        cpml_velocity: None,
         parallelism: Parallelism::Rows,
     }
 }

@@ -89,6 +89,7 @@ fn case_1d(misfit: MisfitKind) -> Case {
         boundary: Boundary::Cpml { width: 20 },
         free_surface: false,
         dominant_frequency: 10.0,
+        cpml_velocity: None,
         parallelism: Parallelism::Serial,
     };
     let receivers: Vec<[f64; 2]> = (0..31).map(|r| [0.0, 100.0 * r as f64]).collect();
@@ -124,6 +125,7 @@ fn case_2d() -> Case {
         boundary: Boundary::Cpml { width: 10 },
         free_surface: false,
         dominant_frequency: 15.0,
+        cpml_velocity: None,
         parallelism: Parallelism::Serial,
     };
     let sources = [[20.0, 195.0], [270.0, 195.0], [145.0, 20.0], [145.0, 370.0]];

@@ -84,7 +84,9 @@ pub fn data_time_step(scenario: &Scenario) -> Result<f64, IoError> {
 
 /// Set up the acoustic solver for `scenario` with velocity `vp` (m/s) and
 /// time step `dt` (see [`time_step`]; a data file's `dt` when modelling
-/// against recorded data).
+/// against recorded data). The CPML is tuned to `vp`'s largest velocity
+/// and stays so for every model run with this setup, so misfits of nearby
+/// models differ only through the model, as their gradients assume.
 pub fn acoustic(scenario: &Scenario, vp: &[f64], dt: f64, parallelism: Parallelism) -> Result<AcousticSetup, IoError> {
     if scenario.physics != Physics::Acoustic {
         return Err(scenario_error(
@@ -143,6 +145,7 @@ pub fn acoustic(scenario: &Scenario, vp: &[f64], dt: f64, parallelism: Paralleli
         boundary: scenario.boundary,
         free_surface: scenario.free_surface,
         dominant_frequency: f_peak,
+        cpml_velocity: Some(v_max),
         parallelism,
     };
     Ok(AcousticSetup { config, wavelet: scenario.wavelet.sample(dt, scenario.nt), shots, warnings })

@@ -26,6 +26,7 @@ impl Case {
             boundary: self.boundary,
             free_surface: self.free_surface,
             dominant_frequency: 15.0,
+            cpml_velocity: None,
             parallelism: Parallelism::Rows,
         }
     }

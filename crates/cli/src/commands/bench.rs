@@ -182,6 +182,7 @@ impl<T: Real> AcousticJob<T> {
             boundary,
             free_surface: false,
             dominant_frequency: 10.0,
+            cpml_velocity: None,
             parallelism: Parallelism::Rows,
         };
         let model = AcousticModel::<T>::new(config, &vec![velocity; nz * nx])?;

@@ -109,6 +109,11 @@ pub struct AcousticConfig {
     pub free_surface: bool,
     /// Dominant frequency (Hz), used to tune the CPML.
     pub dominant_frequency: f64,
+    /// Velocity (m/s) that sets the CPML damping; `None`: the model's
+    /// largest. A gradient is exact only if the layer does not change with
+    /// the model, so the commands that differentiate fix it from their
+    /// starting model (`io::setup::acoustic`).
+    pub cpml_velocity: Option<f64>,
     /// Thread use inside each step.
     pub parallelism: Parallelism,
 }
@@ -249,7 +254,16 @@ impl<T: Real> AcousticModel<T> {
         };
         let (cpml, sponge) = match config.boundary {
             Boundary::Cpml { .. } => (
-                Some(Cpml::new(&layout, grid.dz, grid.dx, config.dt, v_max, config.dominant_frequency, &w1, &w2)),
+                Some(Cpml::new(
+                    &layout,
+                    grid.dz,
+                    grid.dx,
+                    config.dt,
+                    config.cpml_velocity.unwrap_or(v_max),
+                    config.dominant_frequency,
+                    &w1,
+                    &w2,
+                )),
                 None,
             ),
             Boundary::Sponge { .. } => (None, Some(Sponge::new(&layout))),
