@@ -5,10 +5,9 @@
 
 use crate::misfit::{MisfitKind, TraceMisfit};
 use pdeinv_adjoint::{Residuals, Strategy, gradient_boundary_saving, gradient_two_level, misfit_of};
-use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel};
-use pdeinv_forward::{ForwardError, Parallelism, Real};
+use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, ShotInput};
+use pdeinv_forward::{ForwardError, Real};
 use pdeinv_grid::PointWeights;
-use rayon::prelude::*;
 
 /// One shot's acquisition and observed record.
 #[derive(Debug, Clone)]
@@ -67,23 +66,22 @@ pub struct Evaluation {
 }
 
 impl AcousticFwi {
-    /// Run `f` on every shot, in parallel over shots when each shot runs
-    /// serially, and return the results in shot order.
+    /// Run `f` on every shot with its observed traces, results in shot
+    /// order ([`AcousticModel::map_shots`]).
     fn per_shot<T: Real, R: Send>(
         &self,
         vp: &[f64],
         f: impl Fn(&pdeinv_forward::acoustic::AcousticShot<'_, T>, &[T]) -> R + Sync,
     ) -> Result<Vec<R>, ForwardError> {
         let model = AcousticModel::<T>::new(self.config.clone(), vp)?;
-        let run = |shot: &FwiShot| -> Result<R, ForwardError> {
-            let propagator = model.shot(&shot.source, &self.wavelet, &shot.receivers)?;
-            let observed: Vec<T> = shot.observed.iter().map(|&v| T::of(v)).collect();
-            Ok(f(&propagator, &observed))
-        };
-        match self.config.parallelism {
-            Parallelism::Serial => self.shots.par_iter().map(run).collect(),
-            Parallelism::Rows => self.shots.iter().map(run).collect(),
-        }
+        model.map_shots(
+            &self.shots,
+            |shot| ShotInput { source: &shot.source, wavelet: &self.wavelet, receivers: &shot.receivers },
+            |propagator, shot| {
+                let observed: Vec<T> = shot.observed.iter().map(|&v| T::of(v)).collect();
+                f(propagator, &observed)
+            },
+        )
     }
 
     fn evaluate_in<T: Real>(&self, vp: &[f64]) -> Result<Evaluation, ForwardError> {

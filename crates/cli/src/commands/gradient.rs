@@ -12,12 +12,11 @@ use pdeinv_adjoint::{
     CostModel, Residuals, Strategy, gradient_boundary_saving_with_progress, gradient_with_progress, misfit,
     plan_for_budget,
 };
-use pdeinv_forward::acoustic::{AcousticModel, AcousticShot};
-use pdeinv_forward::{AdjointPropagator, Parallelism, Propagator, Real};
+use pdeinv_forward::acoustic::{AcousticModel, AcousticShot, ShotInput};
+use pdeinv_forward::{AdjointPropagator, Propagator, Real};
 use pdeinv_io::h5::{self, DataFile, GradientFile};
 use pdeinv_io::scenario::{CheckpointSpec, Precision, Scenario};
 use pdeinv_io::setup::{self, AcousticSetup};
-use rayon::prelude::*;
 use std::path::PathBuf;
 
 /// Arguments of `misfit`.
@@ -97,24 +96,24 @@ pub(crate) fn check_recorded(scenario: &Scenario, data: &DataFile, path: &std::p
     Ok(())
 }
 
-/// Run `f` on every shot (in parallel when there are enough shots) and
-/// return the results in shot order.
+/// Run `f` on every shot with its observed traces and return the results
+/// in shot order ([`AcousticModel::map_shots`]).
 fn per_shot<T: Real, R: Send>(
     problem: &Problem,
     vp: &[f64],
     f: impl Fn(&AcousticShot<'_, T>, &[T]) -> R + Sync,
 ) -> Result<Vec<R>> {
     let model = AcousticModel::<T>::new(problem.setup.config.clone(), vp).context("cannot build the acoustic model")?;
-    let run = |(shot, record): (&pdeinv_io::setup::ShotGeometry, &h5::ShotRecord)| -> Result<R> {
-        let propagator = model.shot(&shot.source, &problem.setup.wavelet, &shot.receivers)?;
-        let observed: Vec<T> = record.traces.iter().map(|&v| T::of(v)).collect();
-        Ok(f(&propagator, &observed))
-    };
-    let pairs = problem.setup.shots.iter().zip(&problem.data.shots);
-    match problem.setup.config.parallelism {
-        Parallelism::Serial => pairs.collect::<Vec<_>>().into_par_iter().map(run).collect(),
-        Parallelism::Rows => pairs.map(run).collect(),
-    }
+    let pairs: Vec<_> = problem.setup.shots.iter().zip(&problem.data.shots).collect();
+    let wavelet = &problem.setup.wavelet;
+    Ok(model.map_shots(
+        &pairs,
+        |(shot, _)| ShotInput { source: &shot.source, wavelet, receivers: &shot.receivers },
+        |propagator, (_, record)| {
+            let observed: Vec<T> = record.traces.iter().map(|&v| T::of(v)).collect();
+            f(propagator, &observed)
+        },
+    )?)
 }
 
 fn total_misfit<T: Real>(problem: &Problem, vp: &[f64]) -> Result<f64> {

@@ -682,23 +682,40 @@ pub struct ShotInput<'a> {
     pub receivers: &'a [PointWeights],
 }
 
-/// Record every shot: traces `[nt, nrec]` per shot, in shot order. With
-/// [`Parallelism::Serial`] in the model's configuration the shots run in
-/// parallel (one thread each); with [`Parallelism::Rows`] they run one
-/// after another, each spread over the threads. Either way the result is
-/// bitwise the same. `on_step` is called after every time step of every shot.
+/// Record every shot: traces `[nt, nrec]` per shot, in shot order (see
+/// [`AcousticModel::map_shots`]: bitwise the same whatever the
+/// parallelism). `on_step` is called after every time step of every shot.
 pub fn record_shots<T: Real>(
     model: &AcousticModel<T>,
     shots: &[ShotInput<'_>],
     on_step: &(dyn Fn() + Sync),
 ) -> Result<Vec<Vec<T>>, ForwardError> {
-    let run = |shot: &ShotInput<'_>| -> Result<Vec<T>, ForwardError> {
-        let propagator = model.shot(shot.source, shot.wavelet, shot.receivers)?;
-        Ok(crate::propagator::record(&propagator, |_| on_step()))
-    };
-    match model.config.parallelism {
-        Parallelism::Serial => shots.par_iter().map(run).collect(),
-        Parallelism::Rows => shots.iter().map(run).collect(),
+    model.map_shots(shots, |shot| *shot, |propagator, _| crate::propagator::record(propagator, |_| on_step()))
+}
+
+impl<T: Real> AcousticModel<T> {
+    /// `f` on the propagator of every item's shot (`input(item)` gives its
+    /// source, wavelet and receivers), results in item order. With
+    /// [`Parallelism::Serial`] in the configuration the shots run in
+    /// parallel (one thread each); with [`Parallelism::Rows`] one after
+    /// another, each spread over the threads. Each shot's arithmetic is the
+    /// same either way, so sums over the results in order are bitwise the
+    /// same whatever the thread count.
+    pub fn map_shots<'s, I: Sync, R: Send>(
+        &self,
+        items: &'s [I],
+        input: impl Fn(&'s I) -> ShotInput<'s> + Sync,
+        f: impl Fn(&AcousticShot<'_, T>, &I) -> R + Sync,
+    ) -> Result<Vec<R>, ForwardError> {
+        let run = |item: &'s I| -> Result<R, ForwardError> {
+            let shot = input(item);
+            let propagator = self.shot(shot.source, shot.wavelet, shot.receivers)?;
+            Ok(f(&propagator, item))
+        };
+        match self.config.parallelism {
+            Parallelism::Serial => items.par_iter().map(run).collect(),
+            Parallelism::Rows => items.iter().map(run).collect(),
+        }
     }
 }
 
