@@ -297,8 +297,9 @@ impl<T: Real> Cpml<T> {
         (3 * (self.strip + 2 * layout.halo) + 1) * layout.nxp
     }
 
-    /// Adjoint of the z-layer operations of z strip `group`: `lw` and the
-    /// arrays of `out` are whole padded arrays, which receive the `λu`
+    /// Adjoint of the z-layer operations of z strip `group`: `lw` and `c`
+    /// are whole padded arrays; the arrays of `out` hold the padded rows from
+    /// `out_first` on (at least the strip's rows) and receive the `λu`
     /// contributions `d` (`λu += d`, `image += u ⊙ d`); `lpsi` and `lzeta`
     /// the group's strip arrays;
     /// `scratch` holds [`Cpml::adjoint_z_scratch_len`] values. In gather
@@ -316,9 +317,10 @@ impl<T: Real> Cpml<T> {
         lpsi: &mut [T],
         lzeta: &mut [T],
         out: ImagedAdjoint<'_, T>,
+        out_first: usize,
         scratch: &mut [T],
     ) {
-        with_halo!(layout.halo, H => self.adjoint_z_group_h::<H>(layout, group, lw, c, lpsi, lzeta, out, scratch))
+        with_halo!(layout.halo, H => self.adjoint_z_group_h::<H>(layout, group, lw, c, lpsi, lzeta, out, out_first, scratch))
     }
 
     fn adjoint_z_group_h<const H: usize>(
@@ -330,6 +332,7 @@ impl<T: Real> Cpml<T> {
         lpsi: &mut [T],
         lzeta: &mut [T],
         out: ImagedAdjoint<'_, T>,
+        out_first: usize,
         scratch: &mut [T],
     ) {
         let (s, nxp) = (self.strip, layout.nxp);
@@ -344,7 +347,10 @@ impl<T: Real> Cpml<T> {
         let ImagedAdjoint { lu, image, u } = out;
         // λu += d and image += u ⊙ d on the computed columns of padded row i
         let cells = |row: usize| row * nxp + H..row * nxp + H + n;
-        let mut add = |i: usize, d: &[T]| add_imaged(&mut lu[cells(i)], &mut image[cells(i)], &u[cells(i)], d);
+        let mut add = |i: usize, d: &[T]| {
+            let own = cells(i - out_first);
+            add_imaged(&mut lu[own.clone()], &mut image[own.clone()], &u[own], d)
+        };
         let w1: [T; H] = std::array::from_fn(|k| self.w1z[k + 1]);
         let w2: [T; H] = std::array::from_fn(|k| self.w2z[k + 1]);
         let coefficient = |r: usize| (self.az[group * s + r], self.bz[group * s + r]);

@@ -481,7 +481,8 @@ pub struct AcousticAdjoint<T> {
     /// `c ⊙ Σ_n λw ⊙ ∂w/∂c` so far, per padded cell (folded into the model
     /// gradient by `finish_gradient`).
     image: Vec<T>,
-    /// Scratch of the z-layer adjoint (zero outside what it writes).
+    /// Scratch of the z-layer adjoint, one part per strip (zero outside
+    /// what it writes).
     z_scratch: Vec<T>,
     /// Per-row scratch of the x-layer adjoint (zero outside what it writes).
     strip_scratch: Vec<T>,
@@ -734,7 +735,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             image: vec![T::zero(); n],
             z_scratch: vec![
                 T::zero();
-                self.model.cpml.as_ref().map_or(0, |c| c.adjoint_z_scratch_len(&self.model.layout))
+                self.model.cpml.as_ref().map_or(0, |c| 2 * c.adjoint_z_scratch_len(&self.model.layout))
             ],
             strip_scratch: vec![
                 T::zero();
@@ -855,14 +856,46 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                 );
             }
         }
-        // z layers' adjoint (sequential: their rows couple)
+        // z layers' adjoint: each strip's rows couple, so one task per strip,
+        // the two strips in parallel when their rows are apart
         if let Some(cpml) = &m.cpml {
-            let strip = cpml.strip();
-            for group in 0..cpml.z_strip_rows().len() {
-                let block = group * strip * nxp..(group + 1) * strip * nxp;
-                let (lpsi, lzeta) = (&mut lpsi_z[block.clone()], &mut lzeta_z[block]);
-                let out = ImagedAdjoint { lu: &mut lu[..], image: &mut a.image, u };
-                cpml.adjoint_z_group(layout, group, lw, c, lpsi, lzeta, out, &mut a.z_scratch);
+            let (strip, firsts) = (cpml.strip(), cpml.z_strip_rows());
+            let scratch_len = cpml.adjoint_z_scratch_len(layout);
+            let group_task = |group: usize,
+                              out: ImagedAdjoint<'_, T>,
+                              out_first: usize,
+                              lpsi: &mut [T],
+                              lzeta: &mut [T],
+                              scratch: &mut [T]| {
+                cpml.adjoint_z_group(layout, group, lw, c, lpsi, lzeta, out, out_first, scratch);
+            };
+            if let [top, bottom] = *firsts
+                && top + strip <= bottom
+            {
+                let split = bottom * nxp;
+                let (lu_top, lu_bottom) = lu.split_at_mut(split);
+                let (image_top, image_bottom) = a.image.split_at_mut(split);
+                let (u_top, u_bottom) = u.split_at(split);
+                let (lpsi_top, lpsi_bottom) = lpsi_z.split_at_mut(strip * nxp);
+                let (lzeta_top, lzeta_bottom) = lzeta_z.split_at_mut(strip * nxp);
+                let (scratch_top, scratch_bottom) = a.z_scratch.split_at_mut(scratch_len);
+                m.join(
+                    || {
+                        let out = ImagedAdjoint { lu: lu_top, image: image_top, u: u_top };
+                        group_task(0, out, 0, lpsi_top, lzeta_top, scratch_top)
+                    },
+                    || {
+                        let out = ImagedAdjoint { lu: lu_bottom, image: image_bottom, u: u_bottom };
+                        group_task(1, out, bottom, lpsi_bottom, lzeta_bottom, scratch_bottom)
+                    },
+                );
+            } else {
+                for group in 0..firsts.len() {
+                    let block = group * strip * nxp..(group + 1) * strip * nxp;
+                    let (lpsi, lzeta) = (&mut lpsi_z[block.clone()], &mut lzeta_z[block]);
+                    let out = ImagedAdjoint { lu: &mut lu[..], image: &mut a.image[..], u };
+                    group_task(group, out, 0, lpsi, lzeta, &mut a.z_scratch[..scratch_len]);
+                }
             }
         }
         // below a free surface, λw of the next step folds in the mirror
