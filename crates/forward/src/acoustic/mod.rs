@@ -759,8 +759,9 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
     }
 
     /// The transpose of [`step`](Propagator::step), operation by operation in
-    /// reverse order: swap, sponge, free surface, CPML memory updates and
-    /// corrections, interior update.
+    /// reverse order: swap, sponge, free surface, then the interior update
+    /// and the CPML memory updates and corrections (their contributions to
+    /// `λu` are sums, added row block by row block, the z strips last).
     ///
     /// The adjoint state's `u` is `λu`; its `u_prev` is `λw` of the step
     /// before, which is `−λp` on the computed cells and zero elsewhere
