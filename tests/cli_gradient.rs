@@ -61,8 +61,12 @@ fn misfit_and_gradient_agree_and_write_layout_v1() {
 #[test]
 fn gradient_check_prints_passing_tables() {
     let dir = tempfile::tempdir().unwrap();
-    let (scenario, data, start) =
-        data_and_start(&dir, &SCENARIO.replace("space_order = 4", "space_order = 4\nprecision = \"f64\""));
+    // long enough for the waves to work the CPML: a layer tuned to each
+    // model's own largest velocity failed this Taylor test (slopes up to 2.7)
+    let (scenario, data, start) = data_and_start(
+        &dir,
+        &SCENARIO.replace("nt = 50", "nt = 400").replace("space_order = 4", "space_order = 4\nprecision = \"f64\""),
+    );
     let gradient = dir.path().join("g.h5");
     let stdout = expect_success(&[gradient_args(&scenario, &start, &data, &gradient), vec!["--check"]].concat());
     assert!(stdout.contains("dot-product test") && stdout.contains("Taylor test"), "{stdout}");
