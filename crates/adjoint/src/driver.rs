@@ -12,6 +12,7 @@
 
 use crate::schedule::{Action, Schedule};
 use crate::store::{DiskStore, StateBytes};
+use pdeinv_forward::propagator::copy_into;
 use pdeinv_forward::{AdjointPropagator, Real};
 use std::path::PathBuf;
 use thiserror::Error;
@@ -219,15 +220,12 @@ fn run_schedule<P: AdjointPropagator>(
     // freed snapshots keep their buffers for the next store: schedules free
     // and store again all the time, and a fresh allocation of a large state
     // costs page faults on every store (allocated buffers never exceed the
-    // peak number of live snapshots)
-    // (full states and adjoint copies apart, used first by their own kind: a
-    // slot whose copy only reversals read keeps what the adjoint step reads,
-    // `adjoint_copy`)
-    let mut spare: Vec<P::State> = Vec::new();
-    let mut spare_compact: Vec<P::State> = Vec::new();
+    // peak number of live snapshots). A slot whose copy only reversals read
+    // keeps what the adjoint step reads (`adjoint_copy`); `spare[1]` holds
+    // such buffers, `spare[0]` full states, and `slot_compact` each slot's kind.
+    let mut spare: [Vec<P::State>; 2] = [Vec::new(), Vec::new()];
     let reverse_only = schedule.reverse_only_stores();
-    let compact_bytes = p.adjoint_state_bytes();
-    let mut slot_bytes = vec![0usize; schedule.slots];
+    let bytes_of = |compact: bool| if compact { p.adjoint_state_bytes() } else { state_bytes };
     let mut slot_compact = vec![false; schedule.slots];
     // a restore from a RAM slot is lazy: the current state stays in the slot
     // (`current_in`) until something needs to change it, so the adjoint step
@@ -307,40 +305,22 @@ fn run_schedule<P: AdjointPropagator>(
                     codec.store(store, slot, &current)?;
                     continue;
                 }
-                let compact = reverse_only[index];
-                let old = slots[slot].take();
-                let buffer = match old {
-                    Some(buffer) if slot_compact[slot] == compact => Some(buffer),
+                let (compact, was_compact) = (reverse_only[index], slot_compact[slot]);
+                let buffer = match slots[slot].take() {
                     Some(buffer) => {
-                        if slot_compact[slot] { &mut spare_compact } else { &mut spare }.push(buffer);
-                        None
+                        held -= bytes_of(was_compact);
+                        spare[usize::from(was_compact)].push(buffer);
+                        spare[usize::from(compact)].pop()
                     }
                     None => None,
                 }
                 // either pool serves either kind (an adjoint copy releases
                 // the rest of a full buffer, a full copy regrows it), so the
                 // buffers allocated never exceed the peak held
-                .or_else(|| {
-                    if compact {
-                        spare_compact.pop().or_else(|| spare.pop())
-                    } else {
-                        spare.pop().or_else(|| spare_compact.pop())
-                    }
-                });
-                slots[slot] = Some(if compact {
-                    p.adjoint_copy(&current, buffer)
-                } else {
-                    match buffer {
-                        Some(mut buffer) => {
-                            buffer.clone_from(&current);
-                            buffer
-                        }
-                        None => current.clone(),
-                    }
-                });
-                let bytes = if compact { compact_bytes } else { state_bytes };
-                held = held - slot_bytes[slot] + bytes;
-                slot_bytes[slot] = bytes;
+                .or_else(|| spare[usize::from(compact)].pop().or_else(|| spare[usize::from(!compact)].pop()));
+                slots[slot] =
+                    Some(if compact { p.adjoint_copy(&current, buffer) } else { copy_into(&current, buffer) });
+                held += bytes_of(compact);
                 slot_compact[slot] = compact;
                 peak = peak.max(held);
                 memory_timeline.push((clock.elapsed().as_secs_f64(), held));
@@ -376,8 +356,8 @@ fn run_schedule<P: AdjointPropagator>(
                     }
                 }
                 if let Some(buffer) = slots.get_mut(slot).and_then(Option::take) {
-                    if slot_compact[slot] { &mut spare_compact } else { &mut spare }.push(buffer);
-                    held -= std::mem::take(&mut slot_bytes[slot]);
+                    spare[usize::from(slot_compact[slot])].push(buffer);
+                    held -= bytes_of(slot_compact[slot]);
                     memory_timeline.push((clock.elapsed().as_secs_f64(), held));
                 }
             }

@@ -439,6 +439,18 @@ impl Schedule {
         reverse_only
     }
 
+    /// Bytes every `Store` copies, with a full state taking `full` bytes and a reverse-only copy
+    /// ([`Schedule::reverse_only_stores`]) `compact` bytes.
+    pub fn stored_bytes(&self, full: usize, compact: usize) -> usize {
+        let reverse_only = self.reverse_only_stores();
+        self.actions
+            .iter()
+            .zip(reverse_only)
+            .filter(|(action, _)| matches!(action, Action::Store { .. }))
+            .map(|(_, compact_copy)| if compact_copy { compact } else { full })
+            .sum()
+    }
+
     /// The largest number of bytes simultaneously held by RAM slots, with a full state taking `full` bytes and
     /// a reverse-only copy ([`Schedule::reverse_only_stores`]) `compact` bytes.
     pub fn peak_ram_bytes(&self, full: usize, compact: usize) -> usize {

@@ -151,20 +151,12 @@ pub fn plan_for_budget(
         .into_iter()
         .map(|strategy| {
             let schedule = strategy.schedule(steps);
-            let reverse_only = schedule.reverse_only_stores();
-            let stored_bytes: usize = schedule
-                .actions
-                .iter()
-                .zip(&reverse_only)
-                .filter(|(a, _)| matches!(a, crate::schedule::Action::Store { .. }))
-                .map(|(_, &compact)| if compact { adjoint_bytes } else { state_bytes })
-                .sum();
             Plan {
                 strategy,
                 memory_bytes: schedule.peak_ram_bytes(state_bytes, adjoint_bytes),
                 recomputed_steps: schedule.recomputed_steps(),
                 seconds: schedule.forward_steps() as f64 * cost.step_seconds
-                    + stored_bytes as f64 * cost.store_seconds_per_byte,
+                    + schedule.stored_bytes(state_bytes, adjoint_bytes) as f64 * cost.store_seconds_per_byte,
             }
         })
         .filter(|p| p.memory_bytes <= budget_bytes)

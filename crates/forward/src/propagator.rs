@@ -71,19 +71,25 @@ pub trait AdjointPropagator: Propagator {
     /// it), made in `buffer` (an earlier such copy) when given. The default
     /// copies the whole state.
     fn adjoint_copy(&self, state: &Self::State, buffer: Option<Self::State>) -> Self::State {
-        match buffer {
-            Some(mut buffer) => {
-                buffer.clone_from(state);
-                buffer
-            }
-            None => state.clone(),
-        }
+        copy_into(state, buffer)
     }
     /// Fold any gradient the adjoint steps accumulated internally into
     /// `gradient`; called once, after the last adjoint step.
     fn finish_gradient(&self, adjoint: &mut Self::AdjointState, gradient: &mut [f64]);
     /// Tangent-linear step `n` at `forward = S_n` for the model perturbation `dm`.
     fn step_linearized(&self, n: usize, forward: &Self::State, tangent: &mut Self::State, dm: &[f64]);
+}
+
+/// A copy of `state`, made in `buffer` (no new allocation when its buffers
+/// are large enough) when given.
+pub fn copy_into<S: Clone>(state: &S, buffer: Option<S>) -> S {
+    match buffer {
+        Some(mut buffer) => {
+            buffer.clone_from(state);
+            buffer
+        }
+        None => state.clone(),
+    }
 }
 
 /// Run `propagator` over all its time samples and return the observations

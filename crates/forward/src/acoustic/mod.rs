@@ -544,17 +544,13 @@ impl<'a, T: Real> AcousticShot<'a, T> {
     }
 
     /// `image += weight ⊙ ∂w/∂c` for step `n` at state `s`, except the
-    /// interior Laplacian (fused into the adjoint sweep): the CPML
-    /// corrections (with `ψ`, `ζ` updated into `memory`) and the source term.
-    fn add_boundary_and_source_terms(
-        &self,
-        n: usize,
-        s: &AcousticState<T>,
-        memory: &mut AcousticState<T>,
-        weight: &[T],
-        image: &mut [T],
-    ) {
+    /// interior Laplacian ([`add_laplacian`]): the CPML corrections (with
+    /// `ψ`, `ζ` updated into scratch) and the source term. For the
+    /// linearised step, a verification path; the adjoint takes the same
+    /// derivative from its increment.
+    fn add_boundary_and_source_terms(&self, n: usize, s: &AcousticState<T>, weight: &[T], image: &mut [T]) {
         if let Some(cpml) = &self.model.cpml {
+            let memory = &mut self.model.empty_state();
             let (nxp, width) = (self.model.layout.nxp, 2 * cpml.strip());
             for i in self.model.layout.computed_rows() {
                 let (x, cells) = (i * width..(i + 1) * width, i * nxp..(i + 1) * nxp);
@@ -973,8 +969,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             }
         }
         let mut term = vec![T::zero(); layout.len()];
-        let mut memory = self.model.empty_state();
-        self.add_boundary_and_source_terms(n, forward, &mut memory, &dc, &mut term);
+        self.add_boundary_and_source_terms(n, forward, &dc, &mut term);
         // interior part: δc ⊙ L u
         add_laplacian(layout, &self.model.stencil, &forward.u, &dc, &mut term);
         self.step_with(tangent, |w| {
