@@ -518,15 +518,25 @@ fn reduce(a: [f64; LANES]) -> f64 {
 }
 
 /// `[Σ_r P[r, k] z_r]_k` for a group panel `P` of `G` columns and `z`'s
-/// length in rows (packed by [`pack_supernode`]): per column, [`LANES`]
-/// partial sums over the row blocks, [`reduce`], then the last rows in order.
+/// length in rows (packed by [`pack_supernode`]), reading the panel from its
+/// end: the last rows' sums in order, then [`LANES`] partial sums per column
+/// over the row blocks from the last, [`reduce`]d and added to the former.
+/// Read backwards, the whole backward substitution is one descending stream
+/// of the packed factor (groups and supernodes are visited from the last).
 #[inline(always)]
 fn dot_panel<const G: usize>(panel: &[f64], z: &[f64]) -> [f64; G] {
     let n = z.len();
     let body = n / LANES * LANES;
     let (blocks, rest) = panel[..G * n].split_at(G * body);
+    let z_rest = &z[body..];
+    let mut tails = [0.0f64; G];
+    for (sum, column) in tails.iter_mut().zip(rest.chunks_exact(z_rest.len().max(1))) {
+        for (&l, &zr) in column.iter().zip(z_rest) {
+            *sum += l * zr;
+        }
+    }
     let mut acc = [[0.0f64; LANES]; G];
-    for (zc, block) in z[..body].chunks_exact(LANES).zip(blocks.chunks_exact(G * LANES)) {
+    for (zc, block) in z[..body].chunks_exact(LANES).zip(blocks.chunks_exact(G * LANES)).rev() {
         for (acc, column) in acc.iter_mut().zip(block.chunks_exact(LANES)) {
             for i in 0..LANES {
                 acc[i] += column[i] * zc[i];
@@ -536,14 +546,8 @@ fn dot_panel<const G: usize>(panel: &[f64], z: &[f64]) -> [f64; G] {
     // The opaque accumulators keep LLVM from laying them out transposed for
     // the final reductions (an 8 × 8 shuffle per block in the loop above):
     // measured on the 512 × 512 benchmark, 8–15% faster per step.
-    let mut sums = std::hint::black_box(acc).map(reduce);
-    let z_rest = &z[body..];
-    for (sum, column) in sums.iter_mut().zip(rest.chunks_exact(z_rest.len().max(1))) {
-        for (&l, &zr) in column.iter().zip(z_rest) {
-            *sum += l * zr;
-        }
-    }
-    sums
+    let sums = std::hint::black_box(acc).map(reduce);
+    std::array::from_fn(|k| sums[k] + tails[k])
 }
 
 /// `y −= P a` for a group panel `P` of `G` columns and `y`'s length in rows
