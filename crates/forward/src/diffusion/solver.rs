@@ -53,6 +53,7 @@ use faer::sparse::linalg::{SupernodalThreshold, SymbolicSupernodalParams};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Par, Side, Spec};
 use multiversion::multiversion;
+use rayon::prelude::*;
 
 /// How the unknowns are ordered before the Cholesky factorisation: the
 /// ordering decides the fill of `L`, hence the cost of every solve.
@@ -114,6 +115,8 @@ pub struct CholeskyFactor {
     n: usize,
     /// Factor column `k` is grid cell `perm[k]`.
     perm: Vec<usize>,
+    /// Grid cell `i` is factor column `inverse[i]`.
+    inverse: Vec<usize>,
     values: Vec<f64>,
     supernodes: Vec<Supernode>,
     pattern: Vec<u32>,
@@ -389,7 +392,7 @@ impl CholeskyFactor {
         let nonzeros = packed.len();
         drop(l_values);
         let mut factor =
-            CholeskyFactor { n, perm, values: packed, supernodes, pattern, split: None, max_block, nonzeros };
+            CholeskyFactor { n, perm, inverse, values: packed, supernodes, pattern, split: None, max_block, nonzeros };
         if let Some((a, b)) = cut {
             factor.split = factor.find_split(a, b);
         }
@@ -453,9 +456,7 @@ impl CholeskyFactor {
         work.fit(self);
         let n = self.n;
         let x = &mut work.x[..n];
-        for (xk, &cell) in x.iter_mut().zip(&self.perm) {
-            *xk = rhs[cell];
-        }
+        permute(x, &self.perm, rhs, parallel);
         let (nodes, pattern, values) = (&self.supernodes[..], &self.pattern[..], &self.values[..]);
         match self.split {
             None => {
@@ -490,9 +491,24 @@ impl CholeskyFactor {
                 join(parallel, run_first, run_second);
             }
         }
-        for (&xk, &cell) in x.iter().zip(&self.perm) {
-            rhs[cell] = xk;
+        permute(rhs, &self.inverse, x, parallel);
+    }
+}
+
+/// Cells per rayon task of [`permute`].
+const PERMUTE_CHUNK: usize = 1 << 14;
+
+/// `out[k] = values[order[k]]`, in chunks on the rayon pool when `parallel`.
+fn permute(out: &mut [f64], order: &[usize], values: &[f64], parallel: bool) {
+    let gather = |(out, order): (&mut [f64], &[usize])| {
+        for (o, &k) in out.iter_mut().zip(order) {
+            *o = values[k];
         }
+    };
+    if parallel && out.len() >= 2 * PERMUTE_CHUNK {
+        out.par_chunks_mut(PERMUTE_CHUNK).zip(order.par_chunks(PERMUTE_CHUNK)).for_each(gather);
+    } else {
+        gather((out, order));
     }
 }
 
