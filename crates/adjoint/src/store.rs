@@ -71,7 +71,7 @@ fn read_reals<'a, T: Real>(values: &mut [T], bytes: &'a [u8]) -> io::Result<&'a 
 
 impl<T: Real> StateBytes for AcousticState<T> {
     fn write_to(&self, out: &mut Vec<u8>) {
-        for field in [&self.u, &self.u_prev, &self.psi_x, &self.zeta_x, &self.psi_z, &self.zeta_z] {
+        for field in [&*self.u, &*self.u_prev, &*self.psi_x, &*self.zeta_x, &*self.psi_z, &*self.zeta_z] {
             write_reals(field, out);
         }
     }
@@ -79,7 +79,7 @@ impl<T: Real> StateBytes for AcousticState<T> {
     fn read_from(&mut self, bytes: &[u8]) -> io::Result<()> {
         let mut rest = bytes;
         for field in
-            [&mut self.u, &mut self.u_prev, &mut self.psi_x, &mut self.zeta_x, &mut self.psi_z, &mut self.zeta_z]
+            [&mut *self.u, &mut *self.u_prev, &mut *self.psi_x, &mut *self.zeta_x, &mut *self.psi_z, &mut *self.zeta_z]
         {
             rest = read_reals(field, rest)?;
         }
@@ -266,6 +266,7 @@ fn write_then_rename(temporary: &Path, target: &Path, bytes: &[u8]) -> io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pdeinv_forward::aligned::AlignedVec;
 
     #[test]
     fn a_full_disk_is_an_error_not_a_panic() {
@@ -281,8 +282,8 @@ mod tests {
     #[test]
     fn states_round_trip_bitwise_and_wrong_shapes_are_rejected() {
         let state = AcousticState::<f32> {
-            u: vec![1.5, -0.0, f32::MIN_POSITIVE],
-            u_prev: vec![2.0],
+            u: AlignedVec::from_slice(&[1.5, -0.0, f32::MIN_POSITIVE], 0),
+            u_prev: AlignedVec::from_slice(&[2.0], 0),
             psi_x: vec![],
             zeta_x: vec![3.25; 4],
             psi_z: vec![1e-30],
@@ -299,7 +300,7 @@ mod tests {
         );
         assert_eq!(copy.zeta_z, state.zeta_z);
         let mut other = state.clone();
-        other.u.push(1.0);
+        other.u = AlignedVec::from_slice(&[1.5, -0.0, f32::MIN_POSITIVE, 1.0], 0);
         assert_eq!(other.read_from(&bytes).unwrap_err().kind(), io::ErrorKind::InvalidData);
         assert!(copy.read_from(&bytes[..bytes.len() - 1]).is_err());
     }

@@ -111,10 +111,13 @@ impl Inversion {
     }
 }
 
+/// Pairs of numbers, one per halving of the perturbation.
+type PerHalving = Vec<(f64, f64)>;
+
 /// Taylor test of the misfit at the smooth model, with a random
 /// perturbation, for the CPML velocity given: `(h, second-order remainder)`
 /// per halving and the `(first, second)`-order slopes.
-fn taylor_with(case: &Case, cpml_velocity: Option<f64>) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+fn taylor_with(case: &Case, cpml_velocity: Option<f64>) -> (PerHalving, PerHalving) {
     let mut inversion = Inversion::new(case);
     inversion.config.cpml_velocity = cpml_velocity;
     let m0 = case.velocity(1.0);

@@ -85,7 +85,7 @@ fn check_counters<T: Real>(shot: &AcousticShot<'_, T>, run: &GradientRun) {
 
 /// Largest absolute value of the state's fields.
 fn state_max<T: Real>(s: &AcousticState<T>) -> f64 {
-    [&s.u, &s.u_prev, &s.psi_x, &s.zeta_x, &s.psi_z, &s.zeta_z]
+    [&*s.u, &*s.u_prev, &*s.psi_x, &*s.zeta_x, &*s.psi_z, &*s.zeta_z]
         .iter()
         .flat_map(|f| f.iter())
         .fold(0.0f64, |m, v| m.max(v.as_f64().abs()))
@@ -94,7 +94,7 @@ fn state_max<T: Real>(s: &AcousticState<T>) -> f64 {
 /// Largest absolute difference between two states, field by field.
 fn state_difference<T: Real>(a: &AcousticState<T>, b: &AcousticState<T>) -> f64 {
     let fields = |s: &AcousticState<T>| {
-        [s.u.clone(), s.u_prev.clone(), s.psi_x.clone(), s.zeta_x.clone(), s.psi_z.clone(), s.zeta_z.clone()]
+        [s.u.to_vec(), s.u_prev.to_vec(), s.psi_x.clone(), s.zeta_x.clone(), s.psi_z.clone(), s.zeta_z.clone()]
     };
     fields(a)
         .iter()

@@ -12,6 +12,7 @@
 //! nothing inside the time loop: callers own the state.
 
 pub mod acoustic;
+pub mod aligned;
 pub mod diffusion;
 pub mod error;
 pub mod points;

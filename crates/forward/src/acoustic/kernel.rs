@@ -114,11 +114,13 @@ fn row_pair_2d<T: Real, const H: usize>(
             let down0 = if k == 0 { m1 } else { below[k - 1][j] };
             let up1 = if k == 0 { m0 } else { above[H - k][j] };
             let down1 = below[k][j];
-            lap0 += wz[k] * (up0 + down0) + wx[k] * (left0[k][j] + right0[k][j]);
-            lap1 += wz[k] * (up1 + down1) + wx[k] * (left1[k][j] + right1[k][j]);
+            lap0 = wz[k].mul_add(up0 + down0, lap0);
+            lap0 = wx[k].mul_add(left0[k][j] + right0[k][j], lap0);
+            lap1 = wz[k].mul_add(up1 + down1, lap1);
+            lap1 = wx[k].mul_add(left1[k][j] + right1[k][j], lap1);
         }
-        out0[j] = m0 + m0 - out0[j] + c0[j] * lap0;
-        out1[j] = m1 + m1 - out1[j] + c1[j] * lap1;
+        out0[j] = c0[j].mul_add(lap0, m0 + m0 - out0[j]);
+        out1[j] = c1[j].mul_add(lap1, m1 + m1 - out1[j]);
     }
 }
 
@@ -146,9 +148,10 @@ fn row_2d<T: Real, const H: usize>(
         let m = mid[j];
         let mut lap = center * m;
         for k in 0..H {
-            lap += wz[k] * (up[k][j] + down[k][j]) + wx[k] * (left[k][j] + right[k][j]);
+            lap = wz[k].mul_add(up[k][j] + down[k][j], lap);
+            lap = wx[k].mul_add(left[k][j] + right[k][j], lap);
         }
-        out[j] = m + m - out[j] + c[j] * lap;
+        out[j] = c[j].mul_add(lap, m + m - out[j]);
     }
 }
 

@@ -5,6 +5,17 @@
 //! model, `width` absorbing cells, `halo` cells. With a free surface the top
 //! has no absorbing layer, and the halo above the surface holds the odd
 //! mirror image of the field. In 1D there is one row and no z padding.
+//!
+//! Rows are padded to a multiple of [`ROW_ALIGN`] cells: the extra columns
+//! (at most 15) sit between the model's right edge and the right absorbing
+//! layer, as ordinary cells carrying the edge velocity, like the layer
+//! itself. With the fields allocated so that column `halo` is on a cache
+//! line ([`crate::aligned::AlignedVec`]), every row's computed part starts
+//! on one.
+
+/// Padded rows are a multiple of this many cells long, so that every row
+/// starts at the same alignment (64 bytes for `f32`).
+pub const ROW_ALIGN: usize = 16;
 
 /// Padded geometry of one acoustic problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +34,7 @@ pub struct Layout {
     pub free_surface: bool,
     /// Padded rows.
     pub nzp: usize,
-    /// Padded columns.
+    /// Padded columns (a multiple of [`ROW_ALIGN`]).
     pub nxp: usize,
     /// Padded row of model row 0.
     pub pz: usize,
@@ -35,7 +46,7 @@ impl Layout {
     /// Layout for a model `[nz, nx]` (`nz = 1`, `has_z = false` in 1D).
     pub fn new(has_z: bool, nz: usize, nx: usize, halo: usize, width: usize, free_surface: bool) -> Self {
         let px = halo + width;
-        let nxp = nx + 2 * px;
+        let nxp = (nx + 2 * px).next_multiple_of(ROW_ALIGN);
         let (pz, nzp) = if has_z {
             let top = if free_surface { halo } else { halo + width };
             (top, top + nz + halo + width)

@@ -37,6 +37,7 @@ pub mod kernel;
 pub mod layout;
 pub mod reverse;
 
+use crate::aligned::AlignedVec;
 use crate::error::ForwardError;
 use crate::points::PointOperator;
 use crate::propagator::{AdjointPropagator, Parallelism, Propagator};
@@ -125,7 +126,7 @@ pub struct AcousticModel<T> {
     config: AcousticConfig,
     layout: Layout,
     /// `v² dt²` on the padded grid (model extended by its edge values).
-    c2dt2: Vec<T>,
+    c2dt2: AlignedVec<T>,
     stencil: StencilWeights<T>,
     cpml: Option<Cpml<T>>,
     sponge: Option<Sponge<T>>,
@@ -139,10 +140,10 @@ pub struct AcousticModel<T> {
 /// The state of one acoustic simulation at time `n`.
 #[derive(Debug, PartialEq)]
 pub struct AcousticState<T> {
-    /// `u^n` on the padded grid.
-    pub u: Vec<T>,
-    /// `u^{n−1}` on the padded grid.
-    pub u_prev: Vec<T>,
+    /// `u^n` on the padded grid (interior rows cache-line aligned).
+    pub u: AlignedVec<T>,
+    /// `u^{n−1}` on the padded grid (aligned as `u`).
+    pub u_prev: AlignedVec<T>,
     /// CPML memory variables along x (strips).
     pub psi_x: Vec<T>,
     /// CPML memory variables along x (strips).
@@ -234,7 +235,7 @@ impl<T: Real> AcousticModel<T> {
         let has_z = grid.dimension == 2;
         let layout = Layout::new(has_z, grid.nz, grid.nx, halo, width, config.free_surface);
         let dt2 = config.dt * config.dt;
-        let mut c2dt2 = vec![T::zero(); layout.len()];
+        let mut c2dt2 = AlignedVec::zeros(layout.len(), halo);
         let mut model_cell = vec![usize::MAX; layout.len()];
         for row in layout.computed_rows() {
             for col in halo..layout.nxp - halo {
@@ -450,8 +451,8 @@ impl<T: Real> AcousticModel<T> {
         let n = self.layout.len();
         let (x_len, z_len) = self.cpml.as_ref().map_or((0, 0), |c| (c.x_len(&self.layout), c.z_len(&self.layout)));
         AcousticState {
-            u: vec![T::zero(); n],
-            u_prev: vec![T::zero(); n],
+            u: AlignedVec::zeros(n, self.layout.halo),
+            u_prev: AlignedVec::zeros(n, self.layout.halo),
             psi_x: vec![T::zero(); x_len],
             zeta_x: vec![T::zero(); x_len],
             psi_z: vec![T::zero(); z_len],
@@ -927,7 +928,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         } else {
             // a fresh buffer: its pages are first touched by the copy, so
             // copy in parallel chunks (page faults cost more than the copy)
-            u = vec![T::zero(); state.u.len()];
+            u = AlignedVec::zeros(state.u.len(), self.model.layout.halo);
             let min_len = self.model.min_rows_per_task();
             let chunk = 16 * 1024;
             u.par_chunks_mut(chunk).zip(state.u.par_chunks(chunk)).with_min_len(min_len).for_each(|(d, s)| {
@@ -936,7 +937,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         }
         AcousticState {
             u,
-            u_prev: Vec::new(),
+            u_prev: AlignedVec::default(),
             psi_x: Vec::new(),
             zeta_x: Vec::new(),
             psi_z: Vec::new(),
