@@ -15,6 +15,10 @@ pub trait Real:
     fn of(x: f64) -> Self;
     /// Widen to `f64`.
     fn as_f64(self) -> f64;
+    /// The values as `f32`s when `Self` is `f32` (for kernels written for it).
+    fn as_f32s(values: &[Self]) -> Option<&[f32]>;
+    /// The values as `f32`s when `Self` is `f32`.
+    fn as_f32s_mut(values: &mut [Self]) -> Option<&mut [f32]>;
 }
 
 impl Real for f32 {
@@ -27,6 +31,12 @@ impl Real for f32 {
     fn as_f64(self) -> f64 {
         self as f64
     }
+    fn as_f32s(values: &[Self]) -> Option<&[f32]> {
+        Some(values)
+    }
+    fn as_f32s_mut(values: &mut [Self]) -> Option<&mut [f32]> {
+        Some(values)
+    }
 }
 
 impl Real for f64 {
@@ -38,5 +48,11 @@ impl Real for f64 {
     #[inline(always)]
     fn as_f64(self) -> f64 {
         self
+    }
+    fn as_f32s(_: &[Self]) -> Option<&[f32]> {
+        None
+    }
+    fn as_f32s_mut(_: &mut [Self]) -> Option<&mut [f32]> {
+        None
     }
 }

@@ -59,17 +59,41 @@ fn rows<T: Real, const H: usize>(
         return;
     }
     let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
+    #[cfg(target_arch = "x86_64")]
+    if let (Some(u), Some(c)) = (T::as_f32s(u), T::as_f32s(c))
+        && let Some(out) = T::as_f32s_mut(out)
+    {
+        let narrow = |w: T| w.as_f64() as f32;
+        let weights = (narrow(weights.center), wz.map(narrow), wx.map(narrow));
+        if super::avx512::interior_rows::<H>(u, first, computed.clone(), nxp, out, c, weights) {
+            return;
+        }
+    }
+    rows_2d::<T, H>(u, first, computed, nxp, out, c, (weights.center, wz, wx));
+}
+
+/// The 2D rows of [`interior_rows`] through the compiler-vectorised
+/// kernels (any `T`, any CPU).
+fn rows_2d<T: Real, const H: usize>(
+    u: &[T],
+    first: usize,
+    computed: std::ops::Range<usize>,
+    nxp: usize,
+    out: &mut [T],
+    c: &[T],
+    (center, wz, wx): (T, [T; H], [T; H]),
+) {
     let count = out.len() / nxp;
     let mut r = 0;
     while r < count {
         let i = first + r;
         let (out_rows, c_rows) = (&mut out[r * nxp..], &c[r * nxp..]);
         if r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
-            row_pair_2d::<T, H>(u, i, nxp, &mut out_rows[..2 * nxp], &c_rows[..2 * nxp], weights.center, &wz, &wx);
+            row_pair_2d::<T, H>(u, i, nxp, &mut out_rows[..2 * nxp], &c_rows[..2 * nxp], center, &wz, &wx);
             r += 2;
         } else {
             if computed.contains(&i) {
-                row_2d::<T, H>(u, i, nxp, &mut out_rows[..nxp], &c_rows[..nxp], weights.center, &wz, &wx);
+                row_2d::<T, H>(u, i, nxp, &mut out_rows[..nxp], &c_rows[..nxp], center, &wz, &wx);
             }
             r += 1;
         }
@@ -492,4 +516,77 @@ pub fn add_laplacian<T: Real>(layout: &Layout, weights: &StencilWeights<T>, u: &
             }
         }
     })
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    /// Pseudo-random values in [-1, 1) (a fixed linear congruential sequence).
+    fn noise(len: usize, seed: u64) -> Vec<f32> {
+        let mut state = seed;
+        (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// The AVX-512 kernel against the compiler-vectorised one, bitwise, for
+    /// every half-width, row counts that leave single rows, chunks starting
+    /// on halo and computed rows, and rows whose width is not a multiple of
+    /// the vector.
+    fn compare<const H: usize>() {
+        for nxp in [2 * H + 16, 48, 64, 77] {
+            let nzp = 2 * H + 9;
+            let computed = H..nzp - H;
+            let u = noise(nzp * nxp, 1);
+            let c = noise(nzp * nxp, 2).iter().map(|v| 0.1 * v.abs()).collect::<Vec<_>>();
+            let old = noise(nzp * nxp, 3);
+            let weights = (
+                -2.5f32,
+                std::array::from_fn(|k| 0.7 / (k + 1) as f32),
+                std::array::from_fn(|k| -0.3 / (k + 2) as f32),
+            );
+            for (first, count) in [(0, nzp), (H, 3), (H + 1, 4), (H + 2, 1), (nzp - H - 2, 2)] {
+                let range = first * nxp..(first + count) * nxp;
+                let mut expected = old[range.clone()].to_vec();
+                rows_2d::<f32, H>(&u, first, computed.clone(), nxp, &mut expected, &c[range.clone()], weights);
+                let mut got = old[range.clone()].to_vec();
+                let ran = crate::acoustic::avx512::interior_rows::<H>(
+                    &u,
+                    first,
+                    computed.clone(),
+                    nxp,
+                    &mut got,
+                    &c[range],
+                    weights,
+                );
+                if !ran {
+                    assert!(
+                        !crate::acoustic::avx512::available() || nxp < 2 * H + 16,
+                        "H {H} nxp {nxp}: the kernel declined"
+                    );
+                    continue;
+                }
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&expected), "H {H} nxp {nxp} rows {first}+{count}");
+                assert_ne!(bits(&got), bits(&old[first * nxp..(first + count) * nxp]), "rows were updated");
+            }
+        }
+    }
+
+    #[test]
+    fn avx512_kernel_matches_the_generic_kernel_bitwise() {
+        if !crate::acoustic::avx512::available() {
+            eprintln!("no AVX-512 on this CPU: nothing to compare");
+            return;
+        }
+        compare::<1>();
+        compare::<2>();
+        compare::<3>();
+        compare::<4>();
+        compare::<8>();
+    }
 }

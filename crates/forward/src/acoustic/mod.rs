@@ -32,6 +32,8 @@ macro_rules! with_halo {
     };
 }
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 pub mod boundary;
 pub mod kernel;
 pub mod layout;
