@@ -428,11 +428,12 @@ fn adjoint_computed_row<T: Real, const H: usize>(
     for j in 0..n {
         let mut lap_q = center * q_mid[j];
         for k in 0..H {
-            lap_q += wz[k] * (q_up[k][j] + q_down[k][j]) + wx[k] * (q_left[k][j] + q_right[k][j]);
+            lap_q = wz[k].mul_add(q_up[k][j] + q_down[k][j], lap_q);
+            lap_q = wx[k].mul_add(q_left[k][j] + q_right[k][j], lap_q);
         }
         let w = lw[j];
         lu[j] = w + w + lap_q - lu[j];
-        image[j] += u[j] * lap_q;
+        image[j] = u[j].mul_add(lap_q, image[j]);
     }
 }
 
@@ -478,14 +479,16 @@ fn adjoint_pair<T: Real, const H: usize>(
             // distance k+1 from row i: rows i−1−k, i+1+k; from row i+1: rows i−k, i+2+k
             let (qu0, qd0) = (q_above[H - 1 - k][j], if k == 0 { a1 } else { q_below[k - 1][j] });
             let (qu1, qd1) = (if k == 0 { a0 } else { q_above[H - k][j] }, q_below[k][j]);
-            lq0 += wz[k] * (qu0 + qd0) + wx[k] * (q0l[k][j] + q0r[k][j]);
-            lq1 += wz[k] * (qu1 + qd1) + wx[k] * (q1l[k][j] + q1r[k][j]);
+            lq0 = wz[k].mul_add(qu0 + qd0, lq0);
+            lq0 = wx[k].mul_add(q0l[k][j] + q0r[k][j], lq0);
+            lq1 = wz[k].mul_add(qu1 + qd1, lq1);
+            lq1 = wx[k].mul_add(q1l[k][j] + q1r[k][j], lq1);
         }
         let (w0, w1) = (lw0[j], lw1[j]);
         lu0[j] = w0 + w0 + lq0 - lu0[j];
         lu1[j] = w1 + w1 + lq1 - lu1[j];
-        im0[j] += u0[j] * lq0;
-        im1[j] += u1[j] * lq1;
+        im0[j] = u0[j].mul_add(lq0, im0[j]);
+        im1[j] = u1[j].mul_add(lq1, im1[j]);
     }
 }
 

@@ -480,10 +480,10 @@ pub struct AcousticAdjoint<T> {
     /// that `u_prev` holds `−λp` (see [`AdjointPropagator::step_adjoint`]).
     pub state: AcousticState<T>,
     /// One ring of `q = c ⊙ λw` rows per block of the adjoint sweep.
-    ring: Vec<T>,
+    ring: AlignedVec<T>,
     /// `c ⊙ Σ_n λw ⊙ ∂w/∂c` so far, per padded cell (folded into the model
     /// gradient by `finish_gradient`).
-    image: Vec<T>,
+    image: AlignedVec<T>,
     /// Scratch of the z-layer adjoint, one part per strip (zero outside
     /// what it writes).
     z_scratch: Vec<T>,
@@ -730,8 +730,11 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         let n = self.model.layout.len();
         AcousticAdjoint {
             state: self.model.empty_state(),
-            ring: vec![T::zero(); self.model.layout.nzp.div_ceil(ADJOINT_BLOCK) * adjoint_ring_len(&self.model.layout)],
-            image: vec![T::zero(); n],
+            ring: AlignedVec::zeros(
+                self.model.layout.nzp.div_ceil(ADJOINT_BLOCK) * adjoint_ring_len(&self.model.layout),
+                self.model.layout.halo,
+            ),
+            image: AlignedVec::zeros(n, self.model.layout.halo),
             z_scratch: vec![
                 T::zero();
                 self.model.cpml.as_ref().map_or(0, |c| 2 * c.adjoint_z_scratch_len(&self.model.layout))

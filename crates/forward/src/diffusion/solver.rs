@@ -27,15 +27,18 @@
 //! reduction tree; each panel row summed in column order), so results do not
 //! depend on the instruction set or on the thread count.
 //!
-//! The solves are not bandwidth bound: at 512 × 512 the factor (86 MB)
-//! streams at about 8 GB/s per solve against 18–22 GB/s measured for a plain
-//! read, and a 256 × 256 factor, which fits in L3, streams at the same rate
-//! per entry. The backward substitution costs about twice the forward one,
-//! mostly in its gathers from scattered pattern rows of `x` (latency) and in
-//! the 186 000 one-column supernodes of the AMD-ordered pieces. Tried and
-//! not kept: supernode amalgamation (faer's `relax`, CHOLMOD-like settings:
-//! 4–10% more entries, no measurable gain) and deeper dissection (`levels`
-//! 4–8: a few percent at most, within the noise).
+//! The backward substitution reads each group's panel from its end, so
+//! the whole backward solve is one descending stream of the packed factor;
+//! its dot products keep their accumulators opaque to LLVM, which otherwise
+//! transposed every 8 × 8 block for the final reductions (measured at
+//! 256 × 256: 2.2 → 1.3 ms per step). The permutations into and out of
+//! factor order run on the rayon pool. At 512 × 512 the backward solve
+//! still costs about 1.8x the forward one, in its gathers from scattered
+//! pattern rows of `x` and in the 186 000 one-column supernodes of the
+//! AMD-ordered pieces. Tried and not kept: supernode amalgamation (faer's
+//! `relax`, CHOLMOD-like settings: 4–10% more entries, no gain, measured
+//! again after the changes above) and deeper dissection (`levels` 4–8: a
+//! few percent at most, within the noise).
 //!
 //! `A` is symmetric, so the same solve is its own transpose: the adjoint
 //! step reuses the factor unchanged.
