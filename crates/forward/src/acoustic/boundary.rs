@@ -20,6 +20,7 @@
 use super::layout::Layout;
 use crate::real::Real;
 use multiversion::multiversion;
+use rayon::prelude::*;
 
 /// Theoretical normal-incidence reflection coefficient the CPML profile is
 /// designed for.
@@ -702,19 +703,43 @@ impl<T: Real> Sponge<T> {
 
     /// Multiply `field` by the taper in the layer (its own adjoint: diagonal).
     pub fn apply(&self, layout: &Layout, field: &mut [T]) {
+        let nxp = layout.nxp;
+        for (i, row) in field.chunks_exact_mut(nxp).enumerate() {
+            self.apply_row(layout, i, row);
+        }
+    }
+
+    /// [`apply`](Self::apply) to two fields at once, rows in parallel on the
+    /// rayon pool in tasks of at least `min_rows` rows (the arithmetic per
+    /// cell does not depend on the tasks).
+    pub fn apply_both(&self, layout: &Layout, first: &mut [T], second: &mut [T], min_rows: usize) {
+        let nxp = layout.nxp;
+        first
+            .par_chunks_exact_mut(nxp)
+            .zip(second.par_chunks_exact_mut(nxp))
+            .enumerate()
+            .with_min_len(min_rows)
+            .for_each(|(i, (a, b))| {
+                self.apply_row(layout, i, a);
+                self.apply_row(layout, i, b);
+            });
+    }
+
+    /// The taper on padded row `i` (nothing off the computed rows).
+    fn apply_row(&self, layout: &Layout, i: usize, row: &mut [T]) {
+        if !layout.computed_rows().contains(&i) {
+            return;
+        }
         let (h, w, nxp) = (layout.halo, layout.width, layout.nxp);
-        for i in layout.computed_rows() {
-            let row = &mut field[i * nxp..(i + 1) * nxp];
-            let gz = self.gz[i];
-            if gz < T::one() {
-                for (v, &g) in row[h..nxp - h].iter_mut().zip(&self.gx[h..nxp - h]) {
-                    *v *= gz * g;
-                }
-            } else {
-                for range in [h..h + w, nxp - h - w..nxp - h] {
-                    for (v, &g) in row[range.clone()].iter_mut().zip(&self.gx[range]) {
-                        *v *= g;
-                    }
+        let gz = self.gz[i];
+        if gz < T::one() {
+            for (v, &g) in row[h..nxp - h].iter_mut().zip(&self.gx[h..nxp - h]) {
+                *v *= gz * g;
+            }
+        } else {
+            for range in [h..h + w, nxp - h - w..nxp - h] {
+                for (v, &g) in row[range.clone()].iter_mut().zip(&self.gx[range]) {
+                    *v *= g;
                 }
             }
         }
