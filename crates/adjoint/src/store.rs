@@ -284,10 +284,10 @@ mod tests {
         let state = AcousticState::<f32> {
             u: AlignedVec::from_slice(&[1.5, -0.0, f32::MIN_POSITIVE], 0),
             u_prev: AlignedVec::from_slice(&[2.0], 0),
-            psi_x: vec![],
-            zeta_x: vec![3.25; 4],
-            psi_z: vec![1e-30],
-            zeta_z: vec![7.0, 8.0],
+            psi_x: AlignedVec::default(),
+            zeta_x: AlignedVec::from_slice(&[3.25; 4], 0),
+            psi_z: AlignedVec::from_slice(&[1e-30], 0),
+            zeta_z: AlignedVec::from_slice(&[7.0, 8.0], 0),
         };
         let mut bytes = Vec::new();
         state.write_to(&mut bytes);

@@ -94,7 +94,7 @@ fn state_max<T: Real>(s: &AcousticState<T>) -> f64 {
 /// Largest absolute difference between two states, field by field.
 fn state_difference<T: Real>(a: &AcousticState<T>, b: &AcousticState<T>) -> f64 {
     let fields = |s: &AcousticState<T>| {
-        [s.u.to_vec(), s.u_prev.to_vec(), s.psi_x.clone(), s.zeta_x.clone(), s.psi_z.clone(), s.zeta_z.clone()]
+        [s.u.to_vec(), s.u_prev.to_vec(), s.psi_x.to_vec(), s.zeta_x.to_vec(), s.psi_z.to_vec(), s.zeta_z.to_vec()]
     };
     fields(a)
         .iter()

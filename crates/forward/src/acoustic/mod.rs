@@ -147,13 +147,13 @@ pub struct AcousticState<T> {
     /// `u^{n−1}` on the padded grid (aligned as `u`).
     pub u_prev: AlignedVec<T>,
     /// CPML memory variables along x (strips).
-    pub psi_x: Vec<T>,
+    pub psi_x: AlignedVec<T>,
     /// CPML memory variables along x (strips).
-    pub zeta_x: Vec<T>,
+    pub zeta_x: AlignedVec<T>,
     /// CPML memory variables along z (strips).
-    pub psi_z: Vec<T>,
+    pub psi_z: AlignedVec<T>,
     /// CPML memory variables along z (strips).
-    pub zeta_z: Vec<T>,
+    pub zeta_z: AlignedVec<T>,
 }
 
 impl<T: Clone> Clone for AcousticState<T> {
@@ -455,10 +455,10 @@ impl<T: Real> AcousticModel<T> {
         AcousticState {
             u: AlignedVec::zeros(n, self.layout.halo),
             u_prev: AlignedVec::zeros(n, self.layout.halo),
-            psi_x: vec![T::zero(); x_len],
-            zeta_x: vec![T::zero(); x_len],
-            psi_z: vec![T::zero(); z_len],
-            zeta_z: vec![T::zero(); z_len],
+            psi_x: AlignedVec::zeros(x_len, self.layout.halo),
+            zeta_x: AlignedVec::zeros(x_len, self.layout.halo),
+            psi_z: AlignedVec::zeros(z_len, self.layout.halo),
+            zeta_z: AlignedVec::zeros(z_len, self.layout.halo),
         }
     }
 }
@@ -941,10 +941,10 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         AcousticState {
             u,
             u_prev: AlignedVec::default(),
-            psi_x: Vec::new(),
-            zeta_x: Vec::new(),
-            psi_z: Vec::new(),
-            zeta_z: Vec::new(),
+            psi_x: AlignedVec::default(),
+            zeta_x: AlignedVec::default(),
+            psi_z: AlignedVec::default(),
+            zeta_z: AlignedVec::default(),
         }
     }
 
