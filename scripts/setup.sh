@@ -14,3 +14,15 @@ if ((${#need[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust (rustup) first" >&2; exit 1; }
+# The AVX-512 intrinsics of the acoustic kernel need Rust 1.89 or newer
+# (the workspace's rust-version).
+rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
+if [ "${rust_minor:-0}" -lt 89 ]; then
+  if command -v rustup >/dev/null; then
+    echo "setup: rustc $(rustc --version) is older than 1.89; updating the stable toolchain"
+    rustup update stable
+  else
+    echo "setup: pdeinv needs Rust 1.89 or newer (found $(rustc --version)); install it with rustup" >&2
+    exit 1
+  fi
+fi
