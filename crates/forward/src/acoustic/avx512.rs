@@ -69,21 +69,15 @@ fn rows<const H: usize>(
 ) {
     let weights =
         Weights { center: _mm512_set1_ps(center), z: wz.map(|w| _mm512_set1_ps(w)), x: wx.map(|w| _mm512_set1_ps(w)) };
-    let count = out.len() / nxp;
-    let mut r = 0;
-    while r < count {
-        let i = first + r;
-        let (out_rows, c_rows) = (&mut out[r * nxp..], &c[r * nxp..]);
-        if r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
-            block::<H, 2>(u, i, nxp, &mut out_rows[..2 * nxp], &c_rows[..2 * nxp], &weights);
-            r += 2;
+    super::kernel::for_row_pairs(first, out.len() / nxp, computed, |r, rows| {
+        let cells = r * nxp..(r + rows) * nxp;
+        let (out, c) = (&mut out[cells.clone()], &c[cells]);
+        if rows == 2 {
+            block::<H, 2>(u, first + r, nxp, out, c, &weights);
         } else {
-            if computed.contains(&i) {
-                block::<H, 1>(u, i, nxp, &mut out_rows[..nxp], &c_rows[..nxp], &weights);
-            }
-            r += 1;
+            block::<H, 1>(u, first + r, nxp, out, c, &weights);
         }
-    }
+    });
 }
 
 /// The stencil weights, broadcast.
@@ -107,38 +101,35 @@ fn store(values: &mut [f32], at: usize, v: __m512) {
     *chunk = bytemuck::cast(v);
 }
 
+/// Lanes `t ↦ [low | high][t + offset]`: sixteen consecutive values from
+/// two adjacent chunks (`valignd`), `offset` in 1..=15.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn window(low: __m512, high: __m512, offset: usize) -> __m512 {
+    let (l, h) = (_mm512_castps_si512(low), _mm512_castps_si512(high));
+    macro_rules! arms {
+        ($($o:literal)*) => {
+            match offset {
+                $($o => _mm512_alignr_epi32::<$o>(h, l),)*
+                _ => unreachable!("an offset inside a chunk"),
+            }
+        };
+    }
+    _mm512_castsi512_ps(arms!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15))
+}
+
 /// Lanes `t ↦ u[j + t − k]` from the chunks at `j − 16` and `j`.
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn shifted_left(before: __m512, here: __m512, k: usize) -> __m512 {
-    let (b, h) = (_mm512_castps_si512(before), _mm512_castps_si512(here));
-    _mm512_castsi512_ps(match k {
-        1 => _mm512_alignr_epi32::<15>(h, b),
-        2 => _mm512_alignr_epi32::<14>(h, b),
-        3 => _mm512_alignr_epi32::<13>(h, b),
-        4 => _mm512_alignr_epi32::<12>(h, b),
-        5 => _mm512_alignr_epi32::<11>(h, b),
-        6 => _mm512_alignr_epi32::<10>(h, b),
-        7 => _mm512_alignr_epi32::<9>(h, b),
-        _ => _mm512_alignr_epi32::<8>(h, b),
-    })
+    window(before, here, LANES - k)
 }
 
 /// Lanes `t ↦ u[j + t + k]` from the chunks at `j` and `j + 16`.
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn shifted_right(here: __m512, after: __m512, k: usize) -> __m512 {
-    let (h, a) = (_mm512_castps_si512(here), _mm512_castps_si512(after));
-    _mm512_castsi512_ps(match k {
-        1 => _mm512_alignr_epi32::<1>(a, h),
-        2 => _mm512_alignr_epi32::<2>(a, h),
-        3 => _mm512_alignr_epi32::<3>(a, h),
-        4 => _mm512_alignr_epi32::<4>(a, h),
-        5 => _mm512_alignr_epi32::<5>(a, h),
-        6 => _mm512_alignr_epi32::<6>(a, h),
-        7 => _mm512_alignr_epi32::<7>(a, h),
-        _ => _mm512_alignr_epi32::<8>(a, h),
-    })
+    window(here, after, k)
 }
 
 /// Input rows held per chunk: `2H + R` of them, at most 18.

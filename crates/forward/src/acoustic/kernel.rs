@@ -83,17 +83,37 @@ fn rows_2d<T: Real, const H: usize>(
     c: &[T],
     (center, wz, wx): (T, [T; H], [T; H]),
 ) {
-    let count = out.len() / nxp;
+    for_row_pairs(first, out.len() / nxp, computed, |r, rows| {
+        let cells = r * nxp..(r + rows) * nxp;
+        let (out, c) = (&mut out[cells.clone()], &c[cells]);
+        if rows == 2 {
+            row_pair_2d::<T, H>(u, first + r, nxp, out, c, center, &wz, &wx);
+        } else {
+            row_2d::<T, H>(u, first + r, nxp, out, c, center, &wz, &wx);
+        }
+    });
+}
+
+/// The computed rows among `first..first + count`, in pairs where two
+/// computed rows follow each other, else alone: `update(r, rows)` for the
+/// `rows` (1 or 2) rows from offset `r`. Per cell the kernels' arithmetic
+/// does not depend on the pairing.
+#[inline(always)]
+pub(super) fn for_row_pairs(
+    first: usize,
+    count: usize,
+    computed: std::ops::Range<usize>,
+    mut update: impl FnMut(usize, usize),
+) {
     let mut r = 0;
     while r < count {
         let i = first + r;
-        let (out_rows, c_rows) = (&mut out[r * nxp..], &c[r * nxp..]);
         if r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
-            row_pair_2d::<T, H>(u, i, nxp, &mut out_rows[..2 * nxp], &c_rows[..2 * nxp], center, &wz, &wx);
+            update(r, 2);
             r += 2;
         } else {
             if computed.contains(&i) {
-                row_2d::<T, H>(u, i, nxp, &mut out_rows[..nxp], &c_rows[..nxp], center, &wz, &wx);
+                update(r, 1);
             }
             r += 1;
         }
