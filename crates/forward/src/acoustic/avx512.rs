@@ -166,8 +166,9 @@ fn output<const H: usize>(
     _mm512_fmadd_ps(c, lap, _mm512_sub_ps(_mm512_add_ps(here, here), old))
 }
 
-/// The same output from unaligned loads only: the row's chunk at `at` of
-/// `u` (padded row `row`), for the last columns of a row.
+/// The output of [`output`] (same operations, same order) from unaligned
+/// loads only, for the chunk of `u` at flat index `at`: the last columns of
+/// a row, which do not fill an aligned chunk.
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn output_unaligned<const H: usize>(
