@@ -55,11 +55,6 @@ impl<T: Clone> AlignedVec<T> {
         }
     }
 
-    /// The element whose address is aligned.
-    pub fn lead(&self) -> usize {
-        self.lead
-    }
-
     /// Elements per cache line (1 for element types that do not divide it).
     fn per_line() -> usize {
         let size = size_of::<T>().max(1);

@@ -36,7 +36,7 @@ pub fn available() -> bool {
 }
 
 /// Rows `first..first + count` of the interior update (see
-/// [`super::kernel::interior_rows`]), `rows` saying which are computed.
+/// [`super::kernel::interior_rows`]), `computed` saying which are.
 /// Returns `false`, doing nothing, when the kernel does not apply: no
 /// AVX-512, a half-width over 8, or fewer than 16 computed columns.
 #[allow(clippy::too_many_arguments)]

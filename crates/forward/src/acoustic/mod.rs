@@ -540,7 +540,7 @@ impl<'a, T: Real> AcousticShot<'a, T> {
             apply_free_surface(layout, &mut s.u_prev);
         }
         if let Some(sponge) = &m.sponge {
-            sponge.apply_both(layout, &mut s.u_prev, &mut s.u, 4 * m.min_rows_per_task().min(usize::MAX / 4));
+            sponge.apply_both(layout, &mut s.u_prev, &mut s.u, m.min_rows_per_task());
         }
         std::mem::swap(&mut s.u, &mut s.u_prev);
     }
@@ -806,7 +806,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         let AcousticState { u: lw, u_prev: lu, psi_x: lpsi_x, zeta_x: lzeta_x, psi_z: lpsi_z, zeta_z: lzeta_z } =
             &mut a.state;
         if let Some(sponge) = &m.sponge {
-            sponge.apply_both(layout, lw, lu, 4 * min_len.min(usize::MAX / 4));
+            sponge.apply_both(layout, lw, lu, min_len);
         }
         if layout.free_surface {
             adjoint_free_surface(layout, lw);
