@@ -27,18 +27,21 @@
 //! reduction tree; each panel row summed in column order), so results do not
 //! depend on the instruction set or on the thread count.
 //!
-//! The backward substitution reads each group's panel from its end, so
-//! the whole backward solve is one descending stream of the packed factor;
-//! its dot products keep their accumulators opaque to LLVM, which otherwise
-//! transposed every 8 × 8 block for the final reductions (measured at
-//! 256 × 256: 2.2 → 1.3 ms per step). The permutations into and out of
-//! factor order run on the rayon pool. At 512 × 512 the backward solve
-//! still costs about 1.8x the forward one, in its gathers from scattered
-//! pattern rows of `x` and in the 186 000 one-column supernodes of the
-//! AMD-ordered pieces. Tried and not kept: supernode amalgamation (faer's
-//! `relax`, CHOLMOD-like settings: 4–10% more entries, no gain, measured
-//! again after the changes above) and deeper dissection (`levels` 4–8: a
-//! few percent at most, within the noise).
+//! The backward substitution reads each group's panel from its end and
+//! each block's columns from the last, so the whole backward solve is one
+//! strictly descending stream of the packed factor, which the hardware
+//! prefetchers follow (descending blocks read upwards inside ran at half
+//! the speed: the backward solve cost 1.8x the forward one at 512 × 512,
+//! now 1.0–1.2x). Its dot products keep their accumulators opaque to LLVM,
+//! which otherwise transposed every 8 × 8 block for the final reductions
+//! (measured at 256 × 256: 2.2 → 1.3 ms per step). The permutations into
+//! and out of factor order run on the rayon pool. At 512 × 512 the wide
+//! supernodes stream at about 0.45 ns per entry and thread, the memory's
+//! pace; the 186 000 one-column supernodes of the AMD-ordered pieces cost
+//! 1–2 ns per entry (their own overhead and scattered rows of `x`). Tried
+//! and not kept: supernode amalgamation (faer's `relax`, CHOLMOD-like
+//! settings: 4–10% more entries, no gain) and deeper dissection (`levels`
+//! 4–20: 5% fewer entries at 4, more beyond, and no faster).
 //!
 //! `A` is symmetric, so the same solve is its own transpose: the adjoint
 //! step reuses the factor unchanged.
@@ -556,7 +559,12 @@ fn dot_panel<const G: usize>(panel: &[f64], z: &[f64]) -> [f64; G] {
     }
     let mut acc = [[0.0f64; LANES]; G];
     for (zc, block) in z[..body].chunks_exact(LANES).zip(blocks.chunks_exact(G * LANES)).rev() {
-        for (acc, column) in acc.iter_mut().zip(block.chunks_exact(LANES)) {
+        // The block's columns from the last too, so every load is below
+        // the one before: the hardware prefetchers follow a strictly
+        // descending stream, but not descending blocks read upwards inside
+        // (measured on 64 MB of panels: 2x slower, the whole backward solve
+        // at 512 × 512 1.8x the forward one instead of 1.0–1.1x).
+        for (acc, column) in acc.iter_mut().zip(block.chunks_exact(LANES)).rev() {
             for i in 0..LANES {
                 acc[i] += column[i] * zc[i];
             }
