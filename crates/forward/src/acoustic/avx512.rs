@@ -16,6 +16,12 @@
 //! are bitwise identical whichever kernel ran a row: no dependence on the
 //! thread count or on how rows are paired.
 //!
+//! The CPML x-strip updates (`ψ_x`, then `ζ_x` and the correction) are
+//! here too, in 256-bit vectors: a strip row is a few vectors long, and the
+//! compiler's versions of the generic kernels ran most of it in scalar or
+//! 128-bit remainder loops. They are bitwise equal to the generic kernels
+//! (no fused multiply-adds there, the same order of operations).
+//!
 //! Safety: vector loads and stores go through `bytemuck` casts of
 //! bounds-checked `[f32; 16]` chunks (no pointers). The one `unsafe` is the
 //! call into the `#[target_feature]` code, made only after the running CPU
@@ -23,8 +29,9 @@
 #![allow(unsafe_code)]
 
 use std::arch::x86_64::{
-    __m512, _mm512_add_ps, _mm512_alignr_epi32, _mm512_castps_si512, _mm512_castsi512_ps, _mm512_fmadd_ps,
-    _mm512_mul_ps, _mm512_set1_ps, _mm512_sub_ps,
+    __m256, __m512, _mm256_add_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_sub_ps, _mm512_add_ps,
+    _mm512_alignr_epi32, _mm512_castps_si512, _mm512_castsi512_ps, _mm512_fmadd_ps, _mm512_mul_ps, _mm512_set1_ps,
+    _mm512_sub_ps,
 };
 
 /// Columns per vector.
@@ -261,5 +268,148 @@ fn block<const H: usize, const R: usize>(u: &[f32], i: usize, nxp: usize, out: &
     }
     for (r, value) in tail.into_iter().enumerate() {
         store(out, r * nxp + last, value);
+    }
+}
+
+/// Columns per vector of the CPML x-strip kernels (256-bit vectors: a
+/// strip row is too short for 512-bit ones to pay).
+const STRIP_LANES: usize = super::boundary::STRIP_CHUNK;
+
+#[inline]
+#[target_feature(enable = "avx")]
+fn load8(values: &[f32], at: usize) -> __m256 {
+    let chunk: [f32; STRIP_LANES] = values[at..at + STRIP_LANES].try_into().expect("eight values");
+    bytemuck::cast(chunk)
+}
+
+#[inline]
+#[target_feature(enable = "avx")]
+fn store8(values: &mut [f32], at: usize, v: __m256) {
+    let chunk: &mut [f32; STRIP_LANES] = (&mut values[at..at + STRIP_LANES]).try_into().expect("eight values");
+    *chunk = bytemuck::cast(v);
+}
+
+/// Whether the x-strip kernels apply: AVX, and strips whose `n` computed
+/// columns are whole vectors.
+fn strips_apply(strip: usize, halo: usize) -> bool {
+    strip > 2 * halo && (strip - 2 * halo).is_multiple_of(STRIP_LANES) && std::arch::is_x86_feature_detected!("avx")
+}
+
+/// `ψ ← bψ + a D¹u` on both x strips of each row of `u` (whole padded
+/// rows of `nxp`; the right strip starts at column `right`), `psi` holding
+/// each row's `2·strip` values, with `coefficients = (a, b, w1)` as in
+/// `boundary::psi_strips`. Per value the arithmetic is exactly that of the
+/// generic kernel (no fused multiply-adds, same order). Returns `false`,
+/// doing nothing, when the kernel does not apply.
+pub fn psi_strips<const H: usize>(
+    u: &[f32],
+    nxp: usize,
+    right: usize,
+    coefficients: (&[f32], &[f32], &[f32]),
+    psi: &mut [f32],
+) -> bool {
+    if !strips_apply(coefficients.0.len() / 2, H) {
+        return false;
+    }
+    // SAFETY: the CPU supports AVX, checked just above.
+    unsafe { psi_strips_avx::<H>(u, nxp, right, coefficients, psi) };
+    true
+}
+
+#[target_feature(enable = "avx")]
+fn psi_strips_avx<const H: usize>(
+    u: &[f32],
+    nxp: usize,
+    right: usize,
+    (a, b, w1): (&[f32], &[f32], &[f32]),
+    psi: &mut [f32],
+) {
+    let s = a.len() / 2;
+    let w: [__m256; H] = std::array::from_fn(|k| _mm256_set1_ps(w1[k + 1]));
+    for (urow, psi_row) in u.chunks_exact(nxp).zip(psi.chunks_exact_mut(2 * s)) {
+        for (side, start) in [(0, 0), (1, right)] {
+            let (f, a, b) = (&urow[start..start + s], &a[side * s..][..s], &b[side * s..][..s]);
+            let psi = &mut psi_row[side * s..][..s];
+            for j in (H..s - H).step_by(STRIP_LANES) {
+                let mut du = _mm256_setzero_ps();
+                for (k, &w) in w.iter().enumerate() {
+                    let difference = _mm256_sub_ps(load8(f, j + k + 1), load8(f, j - k - 1));
+                    du = _mm256_add_ps(du, _mm256_mul_ps(w, difference));
+                }
+                let kept = _mm256_mul_ps(load8(b, j), load8(psi, j));
+                store8(psi, j, _mm256_add_ps(kept, _mm256_mul_ps(load8(a, j), du)));
+            }
+        }
+    }
+}
+
+/// The fields of `boundary::XStripRows` in `f32`.
+pub struct XStripFields<'a> {
+    /// `u^n` on whole padded rows.
+    pub u: &'a [f32],
+    /// `ψ_x` of the rows (`2·strip` each), already updated.
+    pub psi: &'a [f32],
+    /// `ζ_x` of the rows, updated in place.
+    pub zeta: &'a mut [f32],
+    /// The coefficient per cell.
+    pub c: &'a [f32],
+    /// The rows receiving the correction.
+    pub out: &'a mut [f32],
+}
+
+/// The x-layer correction `ζ ← bζ + a(D²u + D¹ψ)`, `out += c(D¹ψ + ζ)` on
+/// both x strips of each row (see [`psi_strips`]), `coefficients = (a, b,
+/// w1, w2)`. Per value the arithmetic is exactly that of the generic
+/// kernel. Returns `false`, doing nothing, when the kernel does not apply.
+pub fn correct_strips<const H: usize>(
+    fields: XStripFields<'_>,
+    nxp: usize,
+    right: usize,
+    coefficients: (&[f32], &[f32], &[f32], &[f32]),
+) -> bool {
+    if !strips_apply(coefficients.0.len() / 2, H) {
+        return false;
+    }
+    // SAFETY: the CPU supports AVX, checked just above.
+    unsafe { correct_strips_avx::<H>(fields, nxp, right, coefficients) };
+    true
+}
+
+#[target_feature(enable = "avx")]
+fn correct_strips_avx<const H: usize>(
+    fields: XStripFields<'_>,
+    nxp: usize,
+    right: usize,
+    (a, b, w1, w2): (&[f32], &[f32], &[f32], &[f32]),
+) {
+    let s = a.len() / 2;
+    let XStripFields { u, psi, zeta, c, out } = fields;
+    let w1: [__m256; H] = std::array::from_fn(|k| _mm256_set1_ps(w1[k + 1]));
+    let w2v: [__m256; H] = std::array::from_fn(|k| _mm256_set1_ps(w2[k + 1]));
+    let w0 = _mm256_set1_ps(w2[0]);
+    let cells = u.chunks_exact(nxp).zip(c.chunks_exact(nxp)).zip(out.chunks_exact_mut(nxp));
+    for (((urow, c_row), out_row), (psi_row, zeta_row)) in
+        cells.zip(psi.chunks_exact(2 * s).zip(zeta.chunks_exact_mut(2 * s)))
+    {
+        for (side, start) in [(0, 0), (1, right)] {
+            let (f, c, out) = (&urow[start..start + s], &c_row[start..start + s], &mut out_row[start..start + s]);
+            let (a, b) = (&a[side * s..][..s], &b[side * s..][..s]);
+            let (psi, zeta) = (&psi_row[side * s..][..s], &mut zeta_row[side * s..][..s]);
+            for j in (H..s - H).step_by(STRIP_LANES) {
+                let mut dpsi = _mm256_setzero_ps();
+                let mut d2u = _mm256_mul_ps(w0, load8(f, j));
+                for k in 0..H {
+                    let dp = _mm256_sub_ps(load8(psi, j + k + 1), load8(psi, j - k - 1));
+                    dpsi = _mm256_add_ps(dpsi, _mm256_mul_ps(w1[k], dp));
+                    let su = _mm256_add_ps(load8(f, j + k + 1), load8(f, j - k - 1));
+                    d2u = _mm256_add_ps(d2u, _mm256_mul_ps(w2v[k], su));
+                }
+                let kept = _mm256_mul_ps(load8(b, j), load8(zeta, j));
+                let z = _mm256_add_ps(kept, _mm256_mul_ps(load8(a, j), _mm256_add_ps(d2u, dpsi)));
+                store8(zeta, j, z);
+                let correction = _mm256_mul_ps(load8(c, j), _mm256_add_ps(dpsi, z));
+                store8(out, j, _mm256_add_ps(load8(out, j), correction));
+            }
+        }
     }
 }

@@ -45,7 +45,7 @@ use crate::points::PointOperator;
 use crate::propagator::{AdjointPropagator, Parallelism, Propagator};
 use crate::real::Real;
 use crate::stability;
-use boundary::{Cpml, ImagedAdjoint, Sponge, adjoint_free_surface, apply_free_surface};
+use boundary::{Cpml, ImagedAdjoint, Sponge, XStripRows, adjoint_free_surface, apply_free_surface};
 use kernel::{
     AdjointFields, AdjointRows, StencilWeights, add_laplacian, adjoint_ring_len, adjoint_rows, interior_rows,
 };
@@ -374,23 +374,21 @@ impl<T: Real> AcousticModel<T> {
         // update, the x correction
         let block = |first: usize, out: &mut [T], psi_x: &mut [T], zeta_x: &mut [T]| {
             let count = out.len() / nxp;
-            let x_rows = |r: usize| first + r;
-            for r in 0..count {
-                let i = x_rows(r);
-                if rows.contains(&i) {
-                    cpml.psi_x_row(layout, &u[i * nxp..(i + 1) * nxp], &mut psi_x[r * 2 * strip..(r + 1) * 2 * strip]);
-                }
-            }
+            // the block's computed rows, as offsets into the block
+            let lo = first.max(rows.start).min(first + count);
+            let own = lo - first..(first + count).min(rows.end).max(lo) - first;
+            let cells = (first + own.start) * nxp..(first + own.end) * nxp;
+            let memory = own.start * 2 * strip..own.end * 2 * strip;
+            cpml.psi_x_rows(layout, &u[cells.clone()], &mut psi_x[memory.clone()]);
             interior_rows(layout, &self.stencil, u, first, out, &c[first * nxp..(first + count) * nxp]);
-            for r in 0..count {
-                let i = x_rows(r);
-                if rows.contains(&i) {
-                    let (psi_row, zeta_row) =
-                        (&psi_x[r * 2 * strip..(r + 1) * 2 * strip], &mut zeta_x[r * 2 * strip..(r + 1) * 2 * strip]);
-                    let (urow, c_row) = (&u[i * nxp..(i + 1) * nxp], &c[i * nxp..(i + 1) * nxp]);
-                    cpml.correct_x_row(layout, urow, psi_row, zeta_row, c_row, &mut out[r * nxp..(r + 1) * nxp]);
-                }
-            }
+            let x_rows = XStripRows {
+                u: &u[cells.clone()],
+                psi: &psi_x[memory.clone()],
+                zeta: &mut zeta_x[memory],
+                c: &c[cells],
+                out: &mut out[own.start * nxp..own.end * nxp],
+            };
+            cpml.correct_x_rows(layout, x_rows);
         };
         // a z-strip group, sequentially
         let strip_group =
@@ -589,8 +587,8 @@ impl<'a, T: Real> AcousticShot<'a, T> {
         let urow = &s.u[i * nxp..(i + 1) * nxp];
         psi.copy_from_slice(&s.psi_x[i * width..(i + 1) * width]);
         zeta.copy_from_slice(&s.zeta_x[i * width..(i + 1) * width]);
-        cpml.psi_x_row(layout, urow, psi);
-        cpml.correct_x_row(layout, urow, psi, zeta, weight, image);
+        cpml.psi_x_rows(layout, urow, psi);
+        cpml.correct_x_rows(layout, XStripRows { u: urow, psi, zeta, c: weight, out: image });
     }
 
     /// The z-layer part of `image += weight ⊙ ∂w/∂c` at state `s` (whole
