@@ -38,7 +38,12 @@ impl<T: Clone> AlignedVec<T> {
     /// `len` copies of `value`, element `lead` aligned.
     fn filled(value: T, len: usize, lead: usize) -> Self {
         let slack = if len == 0 { 0 } else { Self::per_line() };
-        let storage = vec![value; len + slack];
+        // Written element by element (not `vec!`, which takes zeros from
+        // `calloc`): the pages are touched here, at allocation, instead of
+        // faulting in (through the shared zero page, then a copy-on-write
+        // fault with a TLB shootdown per page) during the first time steps.
+        let mut storage = Vec::with_capacity(len + slack);
+        storage.resize(len + slack, value);
         let start = if len == 0 { 0 } else { Self::start_in(&storage, lead) };
         AlignedVec { storage, start, len, lead }
     }

@@ -55,6 +55,9 @@ use rayon::prelude::*;
 
 /// Rows handed to the kernel at once (pairs share their vertical loads).
 const ROW_BLOCK: usize = 2;
+/// Rows per block of the CPML step: the x-strip kernels run once per block
+/// (per-call overhead), the interior kernel pairs the block's rows.
+const CPML_BLOCK: usize = 8;
 
 /// Rows per task of the adjoint sweep. Each task recomputes the `q` rows of
 /// the `2·halo` rows around its block, so larger blocks waste less; 64
@@ -399,15 +402,15 @@ impl<T: Real> AcousticModel<T> {
                 // pairs of rows through the interior kernel (they share
                 // loads), then each row's z correction
                 let pairs = out
-                    .chunks_mut(ROW_BLOCK * nxp)
-                    .zip(px.chunks_mut(ROW_BLOCK * 2 * strip))
-                    .zip(zx.chunks_mut(ROW_BLOCK * 2 * strip))
-                    .zip(zz.chunks_mut(ROW_BLOCK * nxp));
+                    .chunks_mut(CPML_BLOCK * nxp)
+                    .zip(px.chunks_mut(CPML_BLOCK * 2 * strip))
+                    .zip(zx.chunks_mut(CPML_BLOCK * 2 * strip))
+                    .zip(zz.chunks_mut(CPML_BLOCK * nxp));
                 for (b, (((o, p), x), z)) in pairs.enumerate() {
-                    let start = first + b * ROW_BLOCK;
+                    let start = first + b * CPML_BLOCK;
                     block(start, o, p, x);
                     for (k, (o_row, z_row)) in o.chunks_exact_mut(nxp).zip(z.chunks_exact_mut(nxp)).enumerate() {
-                        let (r, i) = (b * ROW_BLOCK + k, start + k);
+                        let (r, i) = (b * CPML_BLOCK + k, start + k);
                         if rows.contains(&i) {
                             cpml.correct_z_row(layout, group, r, u, pz, z_row, &c[i * nxp..(i + 1) * nxp], o_row);
                         }
@@ -416,12 +419,12 @@ impl<T: Real> AcousticModel<T> {
             };
         let middle = || {
             out_mid
-                .par_chunks_mut(ROW_BLOCK * nxp)
-                .zip(px_mid.par_chunks_mut(ROW_BLOCK * 2 * strip))
-                .zip(zx_mid.par_chunks_mut(ROW_BLOCK * 2 * strip))
-                .with_min_len(min_len.div_ceil(ROW_BLOCK))
+                .par_chunks_mut(CPML_BLOCK * nxp)
+                .zip(px_mid.par_chunks_mut(CPML_BLOCK * 2 * strip))
+                .zip(zx_mid.par_chunks_mut(CPML_BLOCK * 2 * strip))
+                .with_min_len(min_len.div_ceil(CPML_BLOCK))
                 .enumerate()
-                .for_each(|(b, ((o, p), z))| block(top_end + b * ROW_BLOCK, o, p, z));
+                .for_each(|(b, ((o, p), z))| block(top_end + b * CPML_BLOCK, o, p, z));
         };
         let ends = || {
             if top_end > 0 {
