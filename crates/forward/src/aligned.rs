@@ -32,6 +32,17 @@ impl<T: Clone + Default> AlignedVec<T> {
     pub fn zeros(len: usize, lead: usize) -> Self {
         Self::filled(T::default(), len, lead)
     }
+
+    /// Like [`AlignedVec::zeros`], but the pages are left for the caller's
+    /// first writes to touch (`calloc` zeros): for a buffer about to be
+    /// overwritten, say by a copy on several threads, where filling it first
+    /// would write every byte twice, serially the first time.
+    pub fn zeros_untouched(len: usize, lead: usize) -> Self {
+        let slack = if len == 0 { 0 } else { Self::per_line() };
+        let storage = vec![T::default(); len + slack];
+        let start = if len == 0 { 0 } else { Self::start_in(storage.as_ptr(), lead) };
+        AlignedVec { storage, start, len, lead }
+    }
 }
 
 impl<T: Clone> AlignedVec<T> {
@@ -44,18 +55,25 @@ impl<T: Clone> AlignedVec<T> {
         // fault with a TLB shootdown per page) during the first time steps.
         let mut storage = Vec::with_capacity(len + slack);
         storage.resize(len + slack, value);
-        let start = if len == 0 { 0 } else { Self::start_in(&storage, lead) };
+        let start = if len == 0 { 0 } else { Self::start_in(storage.as_ptr(), lead) };
         AlignedVec { storage, start, len, lead }
     }
 
-    /// A copy of `values`, element `lead` aligned.
+    /// A copy of `values`, element `lead` aligned. Each element is written
+    /// once (a checkpoint is a copy of a state: no fill before the copy).
     pub fn from_slice(values: &[T], lead: usize) -> Self {
         match values.first() {
             None => AlignedVec { storage: Vec::new(), start: 0, len: 0, lead },
             Some(first) => {
-                let mut buffer = Self::filled(first.clone(), values.len(), lead);
-                buffer.clone_from_slice(values);
-                buffer
+                let len = values.len();
+                let slack = Self::per_line();
+                let mut storage = Vec::with_capacity(len + slack);
+                // the allocation does not move while it fills within capacity
+                let start = Self::start_in(storage.as_ptr(), lead);
+                storage.resize(start, first.clone());
+                storage.extend_from_slice(values);
+                storage.resize(len + slack, first.clone());
+                AlignedVec { storage, start, len, lead }
             }
         }
     }
@@ -67,9 +85,9 @@ impl<T: Clone> AlignedVec<T> {
     }
 
     /// The offset into `storage` that puts element `lead` on a line boundary.
-    fn start_in(storage: &[T], lead: usize) -> usize {
+    fn start_in(storage: *const T, lead: usize) -> usize {
         let per = Self::per_line();
-        let element = (storage.as_ptr() as usize / size_of::<T>().max(1)) % per;
+        let element = (storage as usize / size_of::<T>().max(1)) % per;
         (2 * per - element - lead % per) % per
     }
 }
@@ -149,6 +167,9 @@ mod tests {
             }
         }
         let d = AlignedVec::<f64>::zeros(64, 4);
+        let e = AlignedVec::<f64>::zeros_untouched(64, 4);
+        assert_eq!(e[4..].as_ptr() as usize % ALIGN_BYTES, 0);
+        assert_eq!(d, e);
         assert_eq!(d[4..].as_ptr() as usize % ALIGN_BYTES, 0);
         assert!(AlignedVec::<f64>::zeros(0, 4).is_empty());
     }

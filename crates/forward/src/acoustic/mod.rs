@@ -932,7 +932,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         } else {
             // a fresh buffer: its pages are first touched by the copy, so
             // copy in parallel chunks (page faults cost more than the copy)
-            u = AlignedVec::zeros(state.u.len(), self.model.layout.halo);
+            u = AlignedVec::zeros_untouched(state.u.len(), self.model.layout.halo);
             let min_len = self.model.min_rows_per_task();
             let chunk = 16 * 1024;
             u.par_chunks_mut(chunk).zip(state.u.par_chunks(chunk)).with_min_len(min_len).for_each(|(d, s)| {
