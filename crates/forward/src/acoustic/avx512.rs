@@ -413,3 +413,92 @@ fn correct_strips_avx<const H: usize>(
         }
     }
 }
+
+/// One x strip's row for [`adjoint_strip`]: `lw`, `c`, `u` and `lu`, `image`
+/// are the strip's segments of the padded rows, `lpsi`, `lzeta` its memory
+/// adjoints, `t`, `qt` its scratch (`strip + 2·halo` values each, zero
+/// outside the computed columns).
+pub struct AdjointStripFields<'a> {
+    /// The adjoint of the updated field.
+    pub lw: &'a [f32],
+    /// The coefficient per cell.
+    pub c: &'a [f32],
+    /// The forward field (for the image).
+    pub u: &'a [f32],
+    /// `λu`, accumulated.
+    pub lu: &'a mut [f32],
+    /// The image, accumulated.
+    pub image: &'a mut [f32],
+    /// `λψ_x`, in place.
+    pub lpsi: &'a mut [f32],
+    /// `λζ_x`, in place.
+    pub lzeta: &'a mut [f32],
+    /// Scratch `t`.
+    pub t: &'a mut [f32],
+    /// Scratch `q + t`.
+    pub qt: &'a mut [f32],
+}
+
+/// The adjoint of one x strip's row (`boundary::adjoint_strip`, whose
+/// derivation it follows) in 256-bit vectors, `coefficients = (a, b, w1,
+/// w2)` of the strip. Per value the arithmetic is exactly that of the
+/// generic kernel. Returns `false`, doing nothing, when the kernel does not
+/// apply (no AVX, or a strip that is not whole vectors).
+pub fn adjoint_strip<const H: usize>(
+    fields: AdjointStripFields<'_>,
+    coefficients: (&[f32], &[f32], &[f32], &[f32]),
+) -> bool {
+    let s = fields.lpsi.len();
+    if !s.is_multiple_of(STRIP_LANES) || !strips_apply(s, H) {
+        return false;
+    }
+    // SAFETY: the CPU supports AVX, checked just above.
+    unsafe { adjoint_strip_avx::<H>(fields, coefficients) };
+    true
+}
+
+#[target_feature(enable = "avx")]
+fn adjoint_strip_avx<const H: usize>(fields: AdjointStripFields<'_>, (a, b, w1, w2): (&[f32], &[f32], &[f32], &[f32])) {
+    let AdjointStripFields { lw, c, u, lu, image, lpsi, lzeta, t, qt } = fields;
+    let s = lpsi.len();
+    let w1: [__m256; H] = std::array::from_fn(|k| _mm256_set1_ps(w1[k + 1]));
+    let w2v: [__m256; H] = std::array::from_fn(|k| _mm256_set1_ps(w2[k + 1]));
+    let w0 = _mm256_set1_ps(w2[0]);
+    // strip column j is scratch index j + H
+    for j in (H..s - H).step_by(STRIP_LANES) {
+        let q = _mm256_mul_ps(load8(c, j), load8(lw, j));
+        let total = _mm256_add_ps(load8(lzeta, j), q);
+        let tt = _mm256_mul_ps(load8(a, j), total);
+        store8(lzeta, j, _mm256_mul_ps(load8(b, j), total));
+        store8(t, j + H, tt);
+        store8(qt, j + H, _mm256_add_ps(q, tt));
+    }
+    for m in (0..s).step_by(STRIP_LANES) {
+        let mut du = _mm256_mul_ps(w0, load8(t, H + m));
+        let mut dpsi = _mm256_setzero_ps();
+        for k in 0..H {
+            let pair = _mm256_add_ps(load8(t, H + m - k - 1), load8(t, H + m + k + 1));
+            du = _mm256_add_ps(du, _mm256_mul_ps(w2v[k], pair));
+            let difference = _mm256_sub_ps(load8(qt, H + m - k - 1), load8(qt, H + m + k + 1));
+            dpsi = _mm256_add_ps(dpsi, _mm256_mul_ps(w1[k], difference));
+        }
+        store8(lu, m, _mm256_add_ps(load8(lu, m), du));
+        store8(image, m, _mm256_add_ps(load8(image, m), _mm256_mul_ps(load8(u, m), du)));
+        store8(lpsi, m, _mm256_add_ps(load8(lpsi, m), dpsi));
+    }
+    // ψ' = bψ + a D¹u: v = a λψ'' into t, λψ = b λψ''
+    for j in (H..s - H).step_by(STRIP_LANES) {
+        let p = load8(lpsi, j);
+        store8(t, j + H, _mm256_mul_ps(load8(a, j), p));
+        store8(lpsi, j, _mm256_mul_ps(p, load8(b, j)));
+    }
+    for m in (0..s).step_by(STRIP_LANES) {
+        let mut du = _mm256_setzero_ps();
+        for (k, &w) in w1.iter().enumerate() {
+            let difference = _mm256_sub_ps(load8(t, H + m - k - 1), load8(t, H + m + k + 1));
+            du = _mm256_add_ps(du, _mm256_mul_ps(w, difference));
+        }
+        store8(lu, m, _mm256_add_ps(load8(lu, m), du));
+        store8(image, m, _mm256_add_ps(load8(image, m), _mm256_mul_ps(load8(u, m), du)));
+    }
+}
