@@ -308,16 +308,15 @@ impl<T: Real> Cpml<T> {
                 }
             }
             let out = ImagedAdjoint { lu: &mut lu[cols.clone()], image: &mut image[cols.clone()], u: &u[cols.clone()] };
-            with_halo!(layout.halo, H => adjoint_strip::<T, H>(
+            let (lpsi, lzeta) = (&mut lpsi[range.clone()], &mut lzeta[range.clone()]);
+            adjoint_strip_any_halo(
+                layout.halo,
                 &co,
-                &lw[cols.clone()],
-                &c_row[cols.clone()],
-                &mut lpsi[range.clone()],
-                &mut lzeta[range.clone()],
+                (&lw[cols.clone()], &c_row[cols.clone()]),
+                (lpsi, lzeta),
                 out,
-                t,
-                qt,
-            ));
+                (t, qt),
+            );
         }
     }
 
@@ -654,6 +653,22 @@ fn correct_strip<T: Real, const H: usize>(
         zeta[q] = z;
         out[q] += c[q] * (dpsi + z);
     }
+}
+
+/// [`adjoint_strip`] for the half-width `halo`, out of line: inlined, its
+/// eight instances made [`Cpml::adjoint_x_row`] a large function whose
+/// every call (two per row) spilled and reloaded a large stack frame, also
+/// when the `f32` kernel runs instead.
+#[inline(never)]
+fn adjoint_strip_any_halo<T: Real>(
+    halo: usize,
+    co: &StripCoefficients<'_, T>,
+    (lw, c): (&[T], &[T]),
+    (lpsi, lzeta): (&mut [T], &mut [T]),
+    out: ImagedAdjoint<'_, T>,
+    (t, qt): (&mut [T], &mut [T]),
+) {
+    with_halo!(halo, H => adjoint_strip::<T, H>(co, lw, c, lpsi, lzeta, out, t, qt));
 }
 
 /// Adjoint of [`psi_strip`] and [`correct_strip`] on one strip, in gather
