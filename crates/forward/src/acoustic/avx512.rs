@@ -16,8 +16,8 @@
 //! are bitwise identical whichever kernel ran a row: no dependence on the
 //! thread count or on how rows are paired.
 //!
-//! The CPML x-strip updates (`ψ_x`, then `ζ_x` and the correction) are
-//! here too, in 256-bit vectors: a strip row is a few vectors long, and the
+//! The CPML x-strip updates (`ψ_x`, then `ζ_x` and the correction) and
+//! their adjoint are here too, in 256-bit vectors: a strip row is a few vectors long, and the
 //! compiler's versions of the generic kernels ran most of it in scalar or
 //! 128-bit remainder loops. They are bitwise equal to the generic kernels
 //! (no fused multiply-adds there, the same order of operations).
