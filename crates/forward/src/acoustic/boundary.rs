@@ -892,19 +892,11 @@ pub fn adjoint_free_surface<T: Real>(layout: &Layout, lambda: &mut [T]) {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(target_arch = "x86_64")]
+    use super::super::kernel::tests::noise;
     use super::*;
 
-    /// Values in [−1, 1) from a linear congruential generator.
-    fn noise(len: usize, seed: u64) -> Vec<f32> {
-        let mut state = seed;
-        (0..len)
-            .map(|_| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
-
+    #[cfg(target_arch = "x86_64")]
     fn bits(v: &[f32]) -> Vec<u32> {
         v.iter().map(|x| x.to_bits()).collect()
     }

@@ -542,11 +542,11 @@ pub fn add_laplacian<T: Real>(layout: &Layout, weights: &StencilWeights<T>, u: &
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// Pseudo-random values in [-1, 1) (a fixed linear congruential sequence).
-    fn noise(len: usize, seed: u64) -> Vec<f32> {
+    pub(in crate::acoustic) fn noise(len: usize, seed: u64) -> Vec<f32> {
         let mut state = seed;
         (0..len)
             .map(|_| {
