@@ -344,9 +344,9 @@ impl<T: Real> AcousticModel<T> {
     /// Steps 1-3 of the time step with a CPML, in one parallel sweep over
     /// rows in three groups: [top z strip | middle | bottom z strip]. Each
     /// z-strip group is one sequential task (its `ψ_z` rows are updated
-    /// first, then its rows); middle rows run in parallel. Per row: `ψ_x`,
-    /// the interior update, the x-layer correction, and in z strips the
-    /// z-layer correction.
+    /// first, then its rows); middle rows run in parallel. Per block of
+    /// [`CPML_BLOCK`] rows: `ψ_x`, the interior update, the x-layer
+    /// correction, and in z strips each row's z-layer correction.
     fn step_cpml(&self, cpml: &Cpml<T>, s: &mut AcousticState<T>) {
         let layout = &self.layout;
         let (nxp, strip) = (layout.nxp, cpml.strip());
@@ -399,8 +399,8 @@ impl<T: Real> AcousticModel<T> {
                 for (r, psi_row) in pz.chunks_exact_mut(nxp).enumerate() {
                     cpml.psi_z_row(layout, group, r, u, psi_row);
                 }
-                // pairs of rows through the interior kernel (they share
-                // loads), then each row's z correction
+                // blocks of rows through the x strips and the interior
+                // kernel (which pairs them), then each row's z correction
                 let pairs = out
                     .chunks_mut(CPML_BLOCK * nxp)
                     .zip(px.chunks_mut(CPML_BLOCK * 2 * strip))
