@@ -271,6 +271,8 @@ fn block<const H: usize, const R: usize>(u: &[f32], i: usize, nxp: usize, out: &
     }
 }
 
+use super::boundary::XStripRows;
+
 /// Columns per vector of the CPML x-strip kernels (256-bit vectors: a
 /// strip row is too short for 512-bit ones to pay).
 const STRIP_LANES: usize = super::boundary::STRIP_CHUNK;
@@ -343,26 +345,12 @@ fn psi_strips_avx<const H: usize>(
     }
 }
 
-/// The fields of `boundary::XStripRows` in `f32`.
-pub struct XStripFields<'a> {
-    /// `u^n` on whole padded rows.
-    pub u: &'a [f32],
-    /// `ψ_x` of the rows (`2·strip` each), already updated.
-    pub psi: &'a [f32],
-    /// `ζ_x` of the rows, updated in place.
-    pub zeta: &'a mut [f32],
-    /// The coefficient per cell.
-    pub c: &'a [f32],
-    /// The rows receiving the correction.
-    pub out: &'a mut [f32],
-}
-
 /// The x-layer correction `ζ ← bζ + a(D²u + D¹ψ)`, `out += c(D¹ψ + ζ)` on
 /// both x strips of each row (see [`psi_strips`]), `coefficients = (a, b,
 /// w1, w2)`. Per value the arithmetic is exactly that of the generic
 /// kernel. Returns `false`, doing nothing, when the kernel does not apply.
 pub fn correct_strips<const H: usize>(
-    fields: XStripFields<'_>,
+    fields: XStripRows<'_, f32>,
     nxp: usize,
     right: usize,
     coefficients: (&[f32], &[f32], &[f32], &[f32]),
@@ -377,13 +365,13 @@ pub fn correct_strips<const H: usize>(
 
 #[target_feature(enable = "avx")]
 fn correct_strips_avx<const H: usize>(
-    fields: XStripFields<'_>,
+    fields: XStripRows<'_, f32>,
     nxp: usize,
     right: usize,
     (a, b, w1, w2): (&[f32], &[f32], &[f32], &[f32]),
 ) {
     let s = a.len() / 2;
-    let XStripFields { u, psi, zeta, c, out } = fields;
+    let XStripRows { u, psi, zeta, c, out } = fields;
     let w1: [__m256; H] = std::array::from_fn(|k| _mm256_set1_ps(w1[k + 1]));
     let w2v: [__m256; H] = std::array::from_fn(|k| _mm256_set1_ps(w2[k + 1]));
     let w0 = _mm256_set1_ps(w2[0]);

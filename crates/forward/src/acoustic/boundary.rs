@@ -218,7 +218,7 @@ impl<T: Real> Cpml<T> {
             T::as_f32s(&self.w2x),
         ) && let (Some(zeta), Some(out)) = (T::as_f32s_mut(&mut *rows.zeta), T::as_f32s_mut(&mut *rows.out))
         {
-            let fields = super::avx512::XStripFields { u, psi, zeta, c, out };
+            let fields = XStripRows { u, psi, zeta, c, out };
             if with_halo!(layout.halo, H => super::avx512::correct_strips::<H>(fields, layout.nxp, right, (a, b, w1, w2)))
             {
                 return;
@@ -901,16 +901,24 @@ mod tests {
         v.iter().map(|x| x.to_bits()).collect()
     }
 
+    /// A 9 × 61 layout with an `f32` CPML of layer `width` and made-up
+    /// derivative weights.
+    #[cfg(target_arch = "x86_64")]
+    fn strip_fixture<const H: usize>(width: usize) -> (Layout, Cpml<f32>) {
+        let layout = Layout::new(true, 9, 61, H, width, false);
+        let w1: Vec<f64> = (0..=H).map(|k| if k == 0 { 0.0 } else { 0.8 / k as f64 }).collect();
+        let w2: Vec<f64> = (0..=H).map(|k| if k == 0 { -2.9 } else { 1.1 / (k * k) as f64 }).collect();
+        let cpml = Cpml::<f32>::new(&layout, 10.0, 10.0, 1e-3, 2000.0, 10.0, &w1, &w2);
+        (layout, cpml)
+    }
+
     /// The hand-vectorised `f32` x-strip kernels against the generic ones,
     /// bitwise, on a block of whole rows, for a layer width whose computed
     /// strip columns are whole vectors (20 + 4 at order 8) and ones padded
     /// to whole vectors.
     #[cfg(target_arch = "x86_64")]
     fn compare_x_strips<const H: usize>(width: usize) {
-        let layout = Layout::new(true, 9, 61, H, width, false);
-        let w1: Vec<f64> = (0..=H).map(|k| if k == 0 { 0.0 } else { 0.8 / k as f64 }).collect();
-        let w2: Vec<f64> = (0..=H).map(|k| if k == 0 { -2.9 } else { 1.1 / (k * k) as f64 }).collect();
-        let cpml = Cpml::<f32>::new(&layout, 10.0, 10.0, 1e-3, 2000.0, 10.0, &w1, &w2);
+        let (layout, cpml) = strip_fixture::<H>(width);
         assert!((cpml.strip() - 2 * H).is_multiple_of(STRIP_CHUNK));
         let (nxp, rows) = (layout.nxp, 3);
         let u = noise(rows * nxp, 1);
@@ -931,7 +939,7 @@ mod tests {
         let rows_of = |zeta, out| XStripRows { u: &u, psi: &psi, zeta, c: &c, out };
         correct_strips::<f32, H>(&co, rows_of(&mut expected_zeta, &mut expected_out), nxp, right);
         let (mut zeta, mut out) = (zeta0.clone(), out0.clone());
-        let fields = super::super::avx512::XStripFields { u: &u, psi: &psi, zeta: &mut zeta, c: &c, out: &mut out };
+        let fields = XStripRows { u: &u, psi: &psi, zeta: &mut zeta, c: &c, out: &mut out };
         let coefficients = (&cpml.ax[..], &cpml.bx[..], &cpml.w1x[..], &cpml.w2x[..]);
         assert!(super::super::avx512::correct_strips::<H>(fields, nxp, right, coefficients));
         assert_eq!(bits(&zeta), bits(&expected_zeta), "zeta, H {H} width {width}");
@@ -943,10 +951,7 @@ mod tests {
     /// generic one, bitwise, on both strips.
     #[cfg(target_arch = "x86_64")]
     fn compare_adjoint_strip<const H: usize>(width: usize) {
-        let layout = Layout::new(true, 9, 61, H, width, false);
-        let w1: Vec<f64> = (0..=H).map(|k| if k == 0 { 0.0 } else { 0.8 / k as f64 }).collect();
-        let w2: Vec<f64> = (0..=H).map(|k| if k == 0 { -2.9 } else { 1.1 / (k * k) as f64 }).collect();
-        let cpml = Cpml::<f32>::new(&layout, 10.0, 10.0, 1e-3, 2000.0, 10.0, &w1, &w2);
+        let (_, cpml) = strip_fixture::<H>(width);
         let s = cpml.strip();
         for side in 0..2 {
             let (a, b) = (&cpml.ax[side * s..][..s], &cpml.bx[side * s..][..s]);
