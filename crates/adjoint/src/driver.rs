@@ -227,17 +227,20 @@ fn run_schedule<P: AdjointPropagator>(
     let reverse_only = schedule.reverse_only_stores();
     let bytes_of = |compact: bool| if compact { p.adjoint_state_bytes() } else { state_bytes };
     let mut slot_compact = vec![false; schedule.slots];
-    // a restore from a RAM slot is lazy: the current state stays in the slot
-    // (`current_in`) until something needs to change it, so the adjoint step
-    // that usually follows reads the slot and nothing is copied
+    // the current state may live in a RAM slot (`current_in`) instead of in
+    // `current`, whose buffers are then free: after a restore (lazily, so the
+    // adjoint step that usually follows reads the slot and nothing is
+    // copied) and after a full store (which takes `current`'s buffers
+    // instead of copying them). The next advance steps from the slot into
+    // `current` (`step_from`: the copy rides in the step's sweep), and a
+    // free of that slot hands its buffers back to `current`. `current`
+    // always holds buffers of a full state.
     let mut current_in: Option<usize> = None;
-    fn restored<S>(slots: &[Option<S>], slot: usize) -> &S {
-        slots[slot].as_ref().expect("a slot is freed only after the state it holds is copied out")
+    fn held_in<S>(slots: &[Option<S>], slot: usize) -> &S {
+        slots[slot].as_ref().expect("a slot holding the current state is freed only after it is handed back")
     }
-    fn materialize<S: Clone>(current: &mut S, current_in: &mut Option<usize>, slots: &[Option<S>]) {
-        if let Some(slot) = current_in.take() {
-            current.clone_from(restored(slots, slot));
-        }
+    fn live<'s, S>(current: &'s S, current_in: Option<usize>, slots: &'s [Option<S>]) -> &'s S {
+        current_in.map_or(current, |slot| held_in(slots, slot))
     }
     let mut held = 0usize;
     let mut peak = 0usize;
@@ -283,10 +286,19 @@ fn run_schedule<P: AdjointPropagator>(
                         "{action:?} with the current state at step {current_step}"
                     )));
                 }
-                materialize(&mut current, &mut current_in, &slots);
-                observe_new(current_step, &current, &mut r, &mut misfit, &mut observed, &mut last);
+                observe_new(
+                    current_step,
+                    live(&current, current_in, &slots),
+                    &mut r,
+                    &mut misfit,
+                    &mut observed,
+                    &mut last,
+                );
                 for k in from..to {
-                    p.step(k, &mut current);
+                    match current_in.take() {
+                        Some(slot) => p.step_from(k, held_in(&slots, slot), &mut current),
+                        None => p.step(k, &mut current),
+                    }
                     on_step();
                     current_step = k + 1;
                     forward_steps += 1;
@@ -299,27 +311,56 @@ fn run_schedule<P: AdjointPropagator>(
                         "{action:?} with the current state at step {current_step}"
                     )));
                 }
-                materialize(&mut current, &mut current_in, &slots);
-                observe_new(current_step, &current, &mut r, &mut misfit, &mut observed, &mut last);
+                observe_new(
+                    current_step,
+                    live(&current, current_in, &slots),
+                    &mut r,
+                    &mut misfit,
+                    &mut observed,
+                    &mut last,
+                );
                 if let Some((store, codec)) = disk.as_mut().filter(|_| schedule.is_disk_slot(slot)) {
-                    codec.store(store, slot, &current)?;
+                    codec.store(store, slot, live(&current, current_in, &slots))?;
                     continue;
                 }
                 let (compact, was_compact) = (reverse_only[index], slot_compact[slot]);
-                let buffer = match slots[slot].take() {
-                    Some(buffer) => {
-                        held -= bytes_of(was_compact);
-                        spare[usize::from(was_compact)].push(buffer);
-                        spare[usize::from(compact)].pop()
-                    }
-                    None => None,
+                if current_in == Some(slot) {
+                    // storing over the slot that holds the current state
+                    // (no schedule of ours does): take the state out first
+                    current.clone_from(held_in(&slots, slot));
+                    current_in = None;
                 }
-                // either pool serves either kind (an adjoint copy releases
-                // the rest of a full buffer, a full copy regrows it), so the
-                // buffers allocated never exceed the peak held
-                .or_else(|| spare[usize::from(compact)].pop().or_else(|| spare[usize::from(!compact)].pop()));
-                slots[slot] =
-                    Some(if compact { p.adjoint_copy(&current, buffer) } else { copy_into(&current, buffer) });
+                if let Some(buffer) = slots[slot].take() {
+                    held -= bytes_of(was_compact);
+                    spare[usize::from(was_compact)].push(buffer);
+                }
+                // a buffer of the wanted kind, else of the other kind: either
+                // serves either kind (an adjoint copy releases the rest of a
+                // full buffer, a full copy regrows it), so the buffers
+                // allocated never exceed the peak held
+                let kind = usize::from(compact);
+                let buffer = match spare[kind].pop() {
+                    Some(buffer) => Some((buffer, kind)),
+                    None => spare[1 - kind].pop().map(|buffer| (buffer, 1 - kind)),
+                };
+                slots[slot] = Some(match (compact, current_in, buffer) {
+                    (true, _, buffer) => {
+                        p.adjoint_copy(live(&current, current_in, &slots), buffer.map(|(buffer, _)| buffer))
+                    }
+                    // the slot takes the current state's buffers; `current`
+                    // takes a full spare (or a new state)
+                    (false, None, Some((buffer, 0))) => {
+                        current_in = Some(slot);
+                        std::mem::replace(&mut current, buffer)
+                    }
+                    (false, None, None) => {
+                        current_in = Some(slot);
+                        std::mem::replace(&mut current, p.initial_state())
+                    }
+                    (false, _, buffer) => {
+                        copy_into(live(&current, current_in, &slots), buffer.map(|(buffer, _)| buffer))
+                    }
+                });
                 held += bytes_of(compact);
                 slot_compact[slot] = compact;
                 peak = peak.max(held);
@@ -346,17 +387,20 @@ fn run_schedule<P: AdjointPropagator>(
                 }
             }
             Action::Free { slot } => {
-                if current_in == Some(slot) {
-                    if slot_compact[slot] {
-                        // a reverse-only copy: the schedule restores another
-                        // slot before it needs a current state again
-                        current_in = None;
-                    } else {
-                        materialize(&mut current, &mut current_in, &slots);
-                    }
+                let holds_current = current_in == Some(slot);
+                if holds_current {
+                    // a reverse-only copy: the schedule restores another
+                    // slot before it needs a current state again; a full
+                    // one hands its buffers (the current state) back
+                    current_in = None;
                 }
-                if let Some(buffer) = slots.get_mut(slot).and_then(Option::take) {
-                    spare[usize::from(slot_compact[slot])].push(buffer);
+                if let Some(mut buffer) = slots.get_mut(slot).and_then(Option::take) {
+                    if holds_current && !slot_compact[slot] {
+                        std::mem::swap(&mut current, &mut buffer);
+                        spare[0].push(buffer);
+                    } else {
+                        spare[usize::from(slot_compact[slot])].push(buffer);
+                    }
                     held -= bytes_of(slot_compact[slot]);
                     memory_timeline.push((clock.elapsed().as_secs_f64(), held));
                 }
@@ -367,10 +411,7 @@ fn run_schedule<P: AdjointPropagator>(
                         "{action:?} with the current state at step {current_step}"
                     )));
                 }
-                let state = match current_in {
-                    Some(slot) => restored(&slots, slot),
-                    None => &current,
-                };
+                let state = live(&current, current_in, &slots);
                 observe_new(current_step, state, &mut r, &mut misfit, &mut observed, &mut last);
                 if !started {
                     if let Residuals::Misfit(source) = residuals {

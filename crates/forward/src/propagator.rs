@@ -29,6 +29,14 @@ pub trait Propagator: Sync {
     fn initial_state(&self) -> Self::State;
     /// Advance the state from time `n` to `n + 1` (sources at `n` included).
     fn step(&self, n: usize, state: &mut Self::State);
+    /// Set `target` to the state after step `n` from `source` (a
+    /// checkpoint, left as it is): a restore and a step in one. `target`'s
+    /// values are not read. The default copies, then steps in place; a
+    /// propagator may instead copy `source` within its own sweep.
+    fn step_from(&self, n: usize, source: &Self::State, target: &mut Self::State) {
+        target.clone_from(source);
+        self.step(n, target);
+    }
     /// Observations of the state at time `n` into `out` (`channels()` long).
     fn observe(&self, n: usize, state: &Self::State, out: &mut [Self::Real]);
     /// Bytes held by one state (for checkpoint memory accounting).

@@ -183,6 +183,18 @@ impl<T: Clone> Clone for AcousticState<T> {
     }
 }
 
+impl<T> AcousticState<T> {
+    /// Whether every field has the length of `other`'s.
+    fn same_shape(&self, other: &Self) -> bool {
+        self.u.len() == other.u.len()
+            && self.u_prev.len() == other.u_prev.len()
+            && self.psi_x.len() == other.psi_x.len()
+            && self.zeta_x.len() == other.zeta_x.len()
+            && self.psi_z.len() == other.psi_z.len()
+            && self.zeta_z.len() == other.zeta_z.len()
+    }
+}
+
 /// Check a velocity model and return its range.
 pub fn velocity_range(vp: &[f64]) -> Result<(f64, f64), ForwardError> {
     let mut range = (f64::INFINITY, 0.0f64);
@@ -347,12 +359,22 @@ impl<T: Real> AcousticModel<T> {
     /// first, then its rows); middle rows run in parallel. Per block of
     /// [`CPML_BLOCK`] rows: `ψ_x`, the interior update, the x-layer
     /// correction, and in z strips each row's z-layer correction.
-    fn step_cpml(&self, cpml: &Cpml<T>, s: &mut AcousticState<T>) {
+    ///
+    /// In place (`source` `None`) `u^{n+1}` goes to `s.u_prev`. From a
+    /// `source` state, every task first copies its rows of the source's
+    /// `u^{n−1}` and memory variables into `s` (into `s.u` for `u^{n−1}`,
+    /// which becomes `u^{n+1}`), then updates them as in place, reading the
+    /// source's `u^n`, and copies its rows of that `u^n` into `s.u_prev`.
+    fn step_cpml(&self, cpml: &Cpml<T>, s: &mut AcousticState<T>, source: Option<&AcousticState<T>>) {
         let layout = &self.layout;
         let (nxp, strip) = (layout.nxp, cpml.strip());
         let min_len = self.min_rows_per_task();
         let rows = layout.computed_rows();
-        let (u, c) = (&s.u, &self.c2dt2);
+        let c = &self.c2dt2;
+        let (u, out, old) = match source {
+            None => (&s.u[..], &mut s.u_prev[..], None),
+            Some(source) => (&source.u[..], &mut s.u[..], Some(&mut s.u_prev[..])),
+        };
         let z_rows = cpml.z_strip_rows();
         let top_end = if z_rows.len() == 2 { strip } else { 0 };
         let bottom_start = if layout.has_z { layout.nzp - strip } else { layout.nzp };
@@ -367,16 +389,33 @@ impl<T: Real> AcousticModel<T> {
             (top, middle, bottom)
         }
         let split3 = |data, width| split3(data, top_end, bottom_start, width);
-        let (out_top, out_mid, out_bottom) = split3(&mut s.u_prev, nxp);
+        let (out_top, out_mid, out_bottom) = split3(out, nxp);
+        let (old_top, old_mid, old_bottom) = match old {
+            Some(old) => {
+                let (top, middle, bottom) = split3(old, nxp);
+                (Some(top), Some(middle), Some(bottom))
+            }
+            None => (None, None, None),
+        };
         let (px_top, px_mid, px_bottom) = split3(&mut s.psi_x, 2 * strip);
         let (zx_top, zx_mid, zx_bottom) = split3(&mut s.zeta_x, 2 * strip);
         let z_split = if top_end > 0 { strip * nxp } else { 0 };
         let (pz_top, pz_bottom) = s.psi_z.split_at_mut(z_split);
         let (zz_top, zz_bottom) = s.zeta_z.split_at_mut(z_split);
+        // `from` (a slice of the source's `field`) into `to`, which starts at
+        // element `start` of that field
+        let copy_in = |to: &mut [T], field: fn(&AcousticState<T>) -> &[T], start: usize| {
+            if let Some(source) = source {
+                to.copy_from_slice(&field(source)[start..start + to.len()]);
+            }
+        };
         // a block of whole rows from padded row `first`: ψ_x, the interior
         // update, the x correction
-        let block = |first: usize, out: &mut [T], psi_x: &mut [T], zeta_x: &mut [T]| {
+        let block = |first: usize, out: &mut [T], psi_x: &mut [T], zeta_x: &mut [T], old: Option<&mut [T]>| {
             let count = out.len() / nxp;
+            copy_in(out, |s| &s.u_prev[..], first * nxp);
+            copy_in(psi_x, |s| &s.psi_x[..], first * 2 * strip);
+            copy_in(zeta_x, |s| &s.zeta_x[..], first * 2 * strip);
             // the block's computed rows, as offsets into the block
             let lo = first.max(rows.start).min(first + count);
             let own = lo - first..(first + count).min(rows.end).max(lo) - first;
@@ -392,46 +431,78 @@ impl<T: Real> AcousticModel<T> {
                 out: &mut out[own.start * nxp..own.end * nxp],
             };
             cpml.correct_x_rows(layout, x_rows);
+            if let Some(old) = old {
+                old.copy_from_slice(&u[first * nxp..first * nxp + old.len()]);
+            }
         };
-        // a z-strip group, sequentially
-        let strip_group =
-            |first: usize, group: usize, out: &mut [T], px: &mut [T], zx: &mut [T], pz: &mut [T], zz: &mut [T]| {
-                for (r, psi_row) in pz.chunks_exact_mut(nxp).enumerate() {
-                    cpml.psi_z_row(layout, group, r, u, psi_row);
-                }
-                // blocks of rows through the x strips and the interior
-                // kernel (which pairs them), then each row's z correction
-                let pairs = out
-                    .chunks_mut(CPML_BLOCK * nxp)
-                    .zip(px.chunks_mut(CPML_BLOCK * 2 * strip))
-                    .zip(zx.chunks_mut(CPML_BLOCK * 2 * strip))
-                    .zip(zz.chunks_mut(CPML_BLOCK * nxp));
-                for (b, (((o, p), x), z)) in pairs.enumerate() {
-                    let start = first + b * CPML_BLOCK;
-                    block(start, o, p, x);
-                    for (k, (o_row, z_row)) in o.chunks_exact_mut(nxp).zip(z.chunks_exact_mut(nxp)).enumerate() {
-                        let (r, i) = (b * CPML_BLOCK + k, start + k);
-                        if rows.contains(&i) {
-                            cpml.correct_z_row(layout, group, r, u, pz, z_row, &c[i * nxp..(i + 1) * nxp], o_row);
-                        }
+        // a z-strip group, sequentially; `z_start` is where its `ψ_z`, `ζ_z` start
+        let strip_group = |first: usize,
+                           group: usize,
+                           z_start: usize,
+                           out: &mut [T],
+                           old: Option<&mut [T]>,
+                           px: &mut [T],
+                           zx: &mut [T],
+                           pz: &mut [T],
+                           zz: &mut [T]| {
+            copy_in(pz, |s| &s.psi_z[..], z_start);
+            copy_in(zz, |s| &s.zeta_z[..], z_start);
+            for (r, psi_row) in pz.chunks_exact_mut(nxp).enumerate() {
+                cpml.psi_z_row(layout, group, r, u, psi_row);
+            }
+            // blocks of rows through the x strips and the interior
+            // kernel (which pairs them), then each row's z correction
+            let pairs = out
+                .chunks_mut(CPML_BLOCK * nxp)
+                .zip(px.chunks_mut(CPML_BLOCK * 2 * strip))
+                .zip(zx.chunks_mut(CPML_BLOCK * 2 * strip))
+                .zip(zz.chunks_mut(CPML_BLOCK * nxp));
+            for (b, (((o, p), x), z)) in pairs.enumerate() {
+                let start = first + b * CPML_BLOCK;
+                block(start, o, p, x, None);
+                for (k, (o_row, z_row)) in o.chunks_exact_mut(nxp).zip(z.chunks_exact_mut(nxp)).enumerate() {
+                    let (r, i) = (b * CPML_BLOCK + k, start + k);
+                    if rows.contains(&i) {
+                        cpml.correct_z_row(layout, group, r, u, pz, z_row, &c[i * nxp..(i + 1) * nxp], o_row);
                     }
                 }
-            };
+            }
+            if let Some(old) = old {
+                old.copy_from_slice(&u[first * nxp..first * nxp + old.len()]);
+            }
+        };
         let middle = || {
+            let blocks = out_mid.len().div_ceil(CPML_BLOCK * nxp);
+            let old_blocks = match old_mid {
+                Some(old) => rayon::iter::Either::Left(old.par_chunks_mut(CPML_BLOCK * nxp).map(Some)),
+                None => rayon::iter::Either::Right((0..blocks).into_par_iter().map(|_| None)),
+            };
             out_mid
                 .par_chunks_mut(CPML_BLOCK * nxp)
                 .zip(px_mid.par_chunks_mut(CPML_BLOCK * 2 * strip))
                 .zip(zx_mid.par_chunks_mut(CPML_BLOCK * 2 * strip))
+                .zip(old_blocks)
                 .with_min_len(min_len.div_ceil(CPML_BLOCK))
                 .enumerate()
-                .for_each(|(b, ((o, p), z))| block(top_end + b * CPML_BLOCK, o, p, z));
+                .for_each(|(b, (((o, p), z), old))| block(top_end + b * CPML_BLOCK, o, p, z, old));
         };
         let ends = || {
             if top_end > 0 {
-                strip_group(0, 0, out_top, px_top, zx_top, pz_top, zz_top);
+                strip_group(0, 0, 0, out_top, old_top, px_top, zx_top, pz_top, zz_top);
             }
             if bottom_start < layout.nzp {
-                strip_group(bottom_start, z_rows.len() - 1, out_bottom, px_bottom, zx_bottom, pz_bottom, zz_bottom);
+                let group = z_rows.len() - 1;
+                strip_group(
+                    bottom_start,
+                    group,
+                    z_split,
+                    out_bottom,
+                    old_bottom,
+                    px_bottom,
+                    zx_bottom,
+                    pz_bottom,
+                    zz_bottom,
+                );
             }
         };
         self.join(ends, middle);
@@ -518,32 +589,65 @@ impl<'a, T: Real> AcousticShot<'a, T> {
 
     /// One step with `add_sources(w)` adding the source terms to
     /// `w = u^{n+1}` after the interior and CPML updates, before the free
-    /// surface and sponge.
-    fn step_with(&self, s: &mut AcousticState<T>, add_sources: impl FnOnce(&mut [T])) {
+    /// surface and sponge. With a `source` state, `s` becomes its successor
+    /// (see [`AcousticModel::step_cpml`]): `s`'s own values are not read.
+    fn step_with(
+        &self,
+        s: &mut AcousticState<T>,
+        source: Option<&AcousticState<T>>,
+        add_sources: impl FnOnce(&mut [T]),
+    ) {
         let m = self.model;
         let layout = &m.layout;
         match &m.cpml {
-            Some(cpml) => m.step_cpml(cpml, s),
+            Some(cpml) => m.step_cpml(cpml, s, source),
             None => {
-                let (u, c) = (&s.u, &m.c2dt2);
-                let nxp = layout.nxp;
+                let (nxp, c) = (layout.nxp, &m.c2dt2);
                 let rows_per_task = 2 * m.min_rows_per_task().min(usize::MAX / 2);
-                s.u_prev.par_chunks_mut(ROW_BLOCK * nxp).with_min_len(rows_per_task / ROW_BLOCK).enumerate().for_each(
-                    |(b, out)| {
-                        let first = b * ROW_BLOCK;
-                        interior_rows(layout, &m.stencil, u, first, out, &c[first * nxp..first * nxp + out.len()]);
-                    },
-                );
+                let block = |u: &[T], b: usize, out: &mut [T], old: Option<&mut [T]>| {
+                    let first = b * ROW_BLOCK;
+                    if let Some(source) = source {
+                        out.copy_from_slice(&source.u_prev[first * nxp..first * nxp + out.len()]);
+                    }
+                    interior_rows(layout, &m.stencil, u, first, out, &c[first * nxp..first * nxp + out.len()]);
+                    if let Some(old) = old {
+                        old.copy_from_slice(&u[first * nxp..first * nxp + old.len()]);
+                    }
+                };
+                match source {
+                    None => {
+                        let u = &s.u;
+                        s.u_prev
+                            .par_chunks_mut(ROW_BLOCK * nxp)
+                            .with_min_len(rows_per_task / ROW_BLOCK)
+                            .enumerate()
+                            .for_each(|(b, out)| block(u, b, out, None));
+                    }
+                    Some(source) => {
+                        s.u.par_chunks_mut(ROW_BLOCK * nxp)
+                            .zip(s.u_prev.par_chunks_mut(ROW_BLOCK * nxp))
+                            .with_min_len(rows_per_task / ROW_BLOCK)
+                            .enumerate()
+                            .for_each(|(b, (out, old))| block(&source.u, b, out, Some(old)))
+                    }
+                }
             }
         }
-        add_sources(&mut s.u_prev);
+        // `u^{n+1}` and `u^n`
+        let (new, old) = match source {
+            None => (&mut s.u_prev, &mut s.u),
+            Some(_) => (&mut s.u, &mut s.u_prev),
+        };
+        add_sources(new);
         if layout.free_surface {
-            apply_free_surface(layout, &mut s.u_prev);
+            apply_free_surface(layout, new);
         }
         if let Some(sponge) = &m.sponge {
-            sponge.apply_both(layout, &mut s.u_prev, &mut s.u, m.min_rows_per_task());
+            sponge.apply_both(layout, new, old, m.min_rows_per_task());
         }
-        std::mem::swap(&mut s.u, &mut s.u_prev);
+        if source.is_none() {
+            std::mem::swap(&mut s.u, &mut s.u_prev);
+        }
     }
 
     /// `image += weight ⊙ ∂w/∂c` for step `n` at state `s`, except the
@@ -657,7 +761,19 @@ impl<T: Real> Propagator for AcousticShot<'_, T> {
     }
 
     fn step(&self, n: usize, s: &mut AcousticState<T>) {
-        self.step_with(s, |w| self.source.inject_scaled(&[self.wavelet[n]], &self.model.c2dt2, w));
+        self.step_with(s, None, |w| self.source.inject_scaled(&[self.wavelet[n]], &self.model.c2dt2, w));
+    }
+
+    /// The step reads `source` and writes every field of `target`, copying
+    /// `source`'s rows in the same parallel sweep (see
+    /// [`AcousticModel::step_cpml`]); a `target` of another shape is
+    /// reshaped by a plain copy first.
+    fn step_from(&self, n: usize, source: &AcousticState<T>, target: &mut AcousticState<T>) {
+        if !target.same_shape(source) {
+            target.clone_from(source);
+            return self.step(n, target);
+        }
+        self.step_with(target, Some(source), |w| self.source.inject_scaled(&[self.wavelet[n]], &self.model.c2dt2, w));
     }
 
     fn observe(&self, _n: usize, s: &AcousticState<T>, out: &mut [T]) {
@@ -977,7 +1093,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         self.add_boundary_and_source_terms(n, forward, &dc, &mut term);
         // interior part: δc ⊙ L u
         add_laplacian(layout, &self.model.stencil, &forward.u, &dc, &mut term);
-        self.step_with(tangent, |w| {
+        self.step_with(tangent, None, |w| {
             for (w, t) in w.iter_mut().zip(&term) {
                 *w += *t;
             }
