@@ -59,10 +59,20 @@ const ROW_BLOCK: usize = 2;
 /// (per-call overhead), the interior kernel pairs the block's rows.
 const CPML_BLOCK: usize = 8;
 
-/// Rows per task of the adjoint sweep. Each task recomputes the `q` rows of
-/// the `2·halo` rows around its block, so larger blocks waste less; 64
-/// still leaves 16 tasks on a 1000-row grid for load balance.
+/// Most rows per task of the adjoint sweep. Each task recomputes the `q`
+/// rows of the `2·halo` rows around its block, so larger blocks waste less;
+/// 64 still leaves 16 tasks on a 1000-row grid for load balance.
 const ADJOINT_BLOCK: usize = 64;
+
+/// Rows per task of the adjoint sweep on `layout`: at most
+/// [`ADJOINT_BLOCK`], in a number of tasks that is a multiple of 4 so that
+/// 2 or 4 threads get equal shares (10.25 blocks of 64 would leave one
+/// thread a block more than the other). It depends on the grid alone, so
+/// the sweep's arithmetic does not depend on the thread count.
+fn adjoint_block(layout: &Layout) -> usize {
+    let tasks = layout.nzp.div_ceil(ADJOINT_BLOCK).next_multiple_of(4);
+    layout.nzp.div_ceil(tasks).max(1)
+}
 
 /// Largest supported space order.
 pub const MAX_SPACE_ORDER: usize = 16;
@@ -847,7 +857,8 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         AcousticAdjoint {
             state: self.model.empty_state(),
             ring: AlignedVec::zeros(
-                self.model.layout.nzp.div_ceil(ADJOINT_BLOCK) * adjoint_ring_len(&self.model.layout),
+                self.model.layout.nzp.div_ceil(adjoint_block(&self.model.layout))
+                    * adjoint_ring_len(&self.model.layout),
                 self.model.layout.halo,
             ),
             image: AlignedVec::zeros(n, self.model.layout.halo),
@@ -935,7 +946,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         // followed by its x-layer adjoint
         let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
         let fields = AdjointFields { lw, c, u };
-        let block = ADJOINT_BLOCK;
+        let block = adjoint_block(layout);
         let ring_len = adjoint_ring_len(layout);
         let blocks = lu
             .par_chunks_mut(block * nxp)
