@@ -279,6 +279,11 @@ fn run_schedule<P: AdjointPropagator>(
         observe_new(0, &current, &mut r, &mut misfit, &mut observed, &mut last);
     }
     for (index, action) in schedule.actions.iter().enumerate() {
+        if matches!(action, Action::Advance { .. } | Action::Store { .. } | Action::Reverse { .. }) {
+            // the residual of the state the action starts from, once
+            let state = live(&current, current_in, &slots);
+            observe_new(current_step, state, &mut r, &mut misfit, &mut observed, &mut last);
+        }
         match *action {
             Action::Advance { from, to } => {
                 if from != current_step || to <= from || to > steps {
@@ -286,14 +291,6 @@ fn run_schedule<P: AdjointPropagator>(
                         "{action:?} with the current state at step {current_step}"
                     )));
                 }
-                observe_new(
-                    current_step,
-                    live(&current, current_in, &slots),
-                    &mut r,
-                    &mut misfit,
-                    &mut observed,
-                    &mut last,
-                );
                 for k in from..to {
                     match current_in.take() {
                         Some(slot) => p.step_from(k, held_in(&slots, slot), &mut current),
@@ -311,14 +308,6 @@ fn run_schedule<P: AdjointPropagator>(
                         "{action:?} with the current state at step {current_step}"
                     )));
                 }
-                observe_new(
-                    current_step,
-                    live(&current, current_in, &slots),
-                    &mut r,
-                    &mut misfit,
-                    &mut observed,
-                    &mut last,
-                );
                 if let Some((store, codec)) = disk.as_mut().filter(|_| schedule.is_disk_slot(slot)) {
                     codec.store(store, slot, live(&current, current_in, &slots))?;
                     continue;
@@ -412,7 +401,6 @@ fn run_schedule<P: AdjointPropagator>(
                     )));
                 }
                 let state = live(&current, current_in, &slots);
-                observe_new(current_step, state, &mut r, &mut misfit, &mut observed, &mut last);
                 if !started {
                     if let Residuals::Misfit(source) = residuals {
                         // every sample was observed on the way to the last step
