@@ -407,9 +407,9 @@ fn correct_strips_avx<const H: usize>(
 /// adjoints, `t`, `qt` its scratch (`strip + 2·halo` values each, zero
 /// outside the computed columns).
 pub struct AdjointStripFields<'a> {
-    /// The adjoint of the updated field.
+    /// The scaled adjoint `μw = c ⊙ λw` of the updated field.
     pub lw: &'a [f32],
-    /// The coefficient per cell.
+    /// The coefficient per cell (`μu += c ⊙ d`).
     pub c: &'a [f32],
     /// The forward field (for the image).
     pub u: &'a [f32],
@@ -454,7 +454,7 @@ fn adjoint_strip_avx<const H: usize>(fields: AdjointStripFields<'_>, (a, b, w1, 
     let w0 = _mm256_set1_ps(w2[0]);
     // strip column j is scratch index j + H
     for j in (H..s - H).step_by(STRIP_LANES) {
-        let q = _mm256_mul_ps(load8(c, j), load8(lw, j));
+        let q = load8(lw, j);
         let total = _mm256_add_ps(load8(lzeta, j), q);
         let tt = _mm256_mul_ps(load8(a, j), total);
         store8(lzeta, j, _mm256_mul_ps(load8(b, j), total));
@@ -470,7 +470,7 @@ fn adjoint_strip_avx<const H: usize>(fields: AdjointStripFields<'_>, (a, b, w1, 
             let difference = _mm256_sub_ps(load8(qt, H + m - k - 1), load8(qt, H + m + k + 1));
             dpsi = _mm256_add_ps(dpsi, _mm256_mul_ps(w1[k], difference));
         }
-        store8(lu, m, _mm256_add_ps(load8(lu, m), du));
+        store8(lu, m, _mm256_add_ps(load8(lu, m), _mm256_mul_ps(load8(c, m), du)));
         store8(image, m, _mm256_add_ps(load8(image, m), _mm256_mul_ps(load8(u, m), du)));
         store8(lpsi, m, _mm256_add_ps(load8(lpsi, m), dpsi));
     }
@@ -486,7 +486,7 @@ fn adjoint_strip_avx<const H: usize>(fields: AdjointStripFields<'_>, (a, b, w1, 
             let difference = _mm256_sub_ps(load8(t, H + m - k - 1), load8(t, H + m + k + 1));
             du = _mm256_add_ps(du, _mm256_mul_ps(w, difference));
         }
-        store8(lu, m, _mm256_add_ps(load8(lu, m), du));
+        store8(lu, m, _mm256_add_ps(load8(lu, m), _mm256_mul_ps(load8(c, m), du)));
         store8(image, m, _mm256_add_ps(load8(image, m), _mm256_mul_ps(load8(u, m), du)));
     }
 }

@@ -254,10 +254,10 @@ impl<T: Real> Cpml<T> {
 impl<T: Real> Cpml<T> {
     /// Adjoint of this step's x-layer operations on padded row `i` (the `ψ_x`
     /// update, then the `ζ_x` update and correction of `w`). `lw` is the
-    /// adjoint of `w` on the row, `c_row` the coefficients; `lpsi`, `lzeta`
+    /// scaled adjoint `μw = c ⊙ λw` of `w` on the row; `lpsi`, `lzeta`
     /// hold the adjoints of the updated variables on entry and of the old
     /// ones on return; `out` receives the row's `λu` contributions `d`
-    /// (`λu += d`, `image += u ⊙ d`).
+    /// (`μu += c ⊙ d`, `image += u ⊙ d`).
     ///
     /// `scratch` holds [`Cpml::adjoint_scratch_len`] values that are zero on
     /// first use; the adjoint writes only the middle of it, so the padding
@@ -266,7 +266,6 @@ impl<T: Real> Cpml<T> {
         &self,
         layout: &Layout,
         lw: &[T],
-        c_row: &[T],
         lpsi: &mut [T],
         lzeta: &mut [T],
         out: ImagedAdjoint<'_, T>,
@@ -274,7 +273,7 @@ impl<T: Real> Cpml<T> {
     ) {
         let s = self.strip;
         let part = s + 2 * layout.halo;
-        let ImagedAdjoint { lu, image, u } = out;
+        let ImagedAdjoint { lu, image, u, c: c_row } = out;
         for (side, start) in self.x_strip_cols(layout).into_iter().enumerate() {
             let (t, qt) = scratch[2 * side * part..2 * (side + 1) * part].split_at_mut(part);
             let range = side * s..(side + 1) * s;
@@ -307,16 +306,14 @@ impl<T: Real> Cpml<T> {
                     continue;
                 }
             }
-            let out = ImagedAdjoint { lu: &mut lu[cols.clone()], image: &mut image[cols.clone()], u: &u[cols.clone()] };
+            let out = ImagedAdjoint {
+                lu: &mut lu[cols.clone()],
+                image: &mut image[cols.clone()],
+                u: &u[cols.clone()],
+                c: &c_row[cols.clone()],
+            };
             let (lpsi, lzeta) = (&mut lpsi[range.clone()], &mut lzeta[range.clone()]);
-            adjoint_strip_any_halo(
-                layout.halo,
-                &co,
-                (&lw[cols.clone()], &c_row[cols.clone()]),
-                (lpsi, lzeta),
-                out,
-                (t, qt),
-            );
+            adjoint_strip_any_halo(layout.halo, &co, &lw[cols.clone()], (lpsi, lzeta), out, (t, qt));
         }
     }
 
@@ -331,13 +328,13 @@ impl<T: Real> Cpml<T> {
         (3 * (self.strip + 2 * layout.halo) + 1) * layout.nxp
     }
 
-    /// Adjoint of the z-layer operations of z strip `group`: `lw` and `c`
-    /// are whole padded arrays; the arrays of `out` hold the padded rows from
-    /// `out_first` on (at least the strip's rows) and receive the `λu`
-    /// contributions `d` (`λu += d`, `image += u ⊙ d`); `lpsi` and `lzeta`
-    /// the group's strip arrays;
+    /// Adjoint of the z-layer operations of z strip `group`: `lw` (`μw =
+    /// c ⊙ λw`) is a whole padded array; the arrays of `out` hold the padded
+    /// rows from `out_first` on (at least the strip's rows) and receive the
+    /// `λu` contributions `d` (`μu += c ⊙ d`, `image += u ⊙ d`); `lpsi` and
+    /// `lzeta` the group's strip arrays;
     /// `scratch` holds [`Cpml::adjoint_z_scratch_len`] values. In gather
-    /// form, like the x strips: with `q = c λw`, `tz = λζ' + q`, `t = a tz`
+    /// form, like the x strips: with `q = c λw = μw`, `tz = λζ' + q`, `t = a tz`
     /// on the compute rows, `λζ = b tz`; then `λu += D²ᵀ t`,
     /// `λψ' += D¹ᵀ (q + t)`; then `v = a λψ''`, `λψ = b λψ''` on the rows the
     /// forward step updated, and `λu += D¹ᵀ v`. Every output row reads its
@@ -347,14 +344,13 @@ impl<T: Real> Cpml<T> {
         layout: &Layout,
         group: usize,
         lw: &[T],
-        c: &[T],
         lpsi: &mut [T],
         lzeta: &mut [T],
         out: ImagedAdjoint<'_, T>,
         out_first: usize,
         scratch: &mut [T],
     ) {
-        with_halo!(layout.halo, H => self.adjoint_z_group_h::<H>(layout, group, lw, c, lpsi, lzeta, out, out_first, scratch))
+        with_halo!(layout.halo, H => self.adjoint_z_group_h::<H>(layout, group, lw, lpsi, lzeta, out, out_first, scratch))
     }
 
     fn adjoint_z_group_h<const H: usize>(
@@ -362,7 +358,6 @@ impl<T: Real> Cpml<T> {
         layout: &Layout,
         group: usize,
         lw: &[T],
-        c: &[T],
         lpsi: &mut [T],
         lzeta: &mut [T],
         out: ImagedAdjoint<'_, T>,
@@ -378,12 +373,12 @@ impl<T: Real> Cpml<T> {
         let (qt, rest) = rest.split_at_mut(padded);
         let (v, d) = rest.split_at_mut(padded);
         let d = &mut d[..n];
-        let ImagedAdjoint { lu, image, u } = out;
-        // λu += d and image += u ⊙ d on the computed columns of padded row i
+        let ImagedAdjoint { lu, image, u, c } = out;
+        // μu += c ⊙ d and image += u ⊙ d on the computed columns of padded row i
         let cells = |row: usize| row * nxp + H..row * nxp + H + n;
         let mut add = |i: usize, d: &[T]| {
             let own = cells(i - out_first);
-            add_imaged(&mut lu[own.clone()], &mut image[own.clone()], &u[own], d)
+            add_imaged(&mut lu[own.clone()], &mut image[own.clone()], &u[own.clone()], &c[own], d)
         };
         let w1: [T; H] = std::array::from_fn(|k| self.w1z[k + 1]);
         let w2: [T; H] = std::array::from_fn(|k| self.w2z[k + 1]);
@@ -393,9 +388,7 @@ impl<T: Real> Cpml<T> {
             let (a, b) = coefficient(r);
             let i = first + r;
             let outputs = t[cells(r + H)].iter_mut().zip(&mut qt[cells(r + H)]);
-            let inputs = c[cells(i)].iter().zip(&lw[cells(i)]);
-            for ((zeta, (t, qt)), (&c, &w)) in lzeta[cells(r)].iter_mut().zip(outputs).zip(inputs) {
-                let q = c * w;
+            for ((zeta, (t, qt)), &q) in lzeta[cells(r)].iter_mut().zip(outputs).zip(&lw[cells(i)]) {
                 let total = *zeta + q;
                 *t = a * total;
                 *zeta = b * total;
@@ -437,26 +430,29 @@ impl<T: Real> Cpml<T> {
 }
 
 /// Where an adjoint boundary operation puts its contributions `d` to `λu`
-/// (slices of one length, or whole padded arrays): `λu += d`, and
-/// `image += u ⊙ d`, the model derivative carried by the increment (see
+/// (slices of one length, or whole padded arrays): `μu += c ⊙ d` (the
+/// adjoint state is carried scaled, `μ = c ⊙ λ`), and `image += u ⊙ d`,
+/// the model derivative carried by the increment (see
 /// `AcousticShot::step_adjoint`).
 #[derive(Debug)]
 pub struct ImagedAdjoint<'a, T> {
-    /// `λu`, accumulated.
+    /// `μu`, accumulated.
     pub lu: &'a mut [T],
     /// `c ⊙` the model derivative, accumulated.
     pub image: &'a mut [T],
     /// The forward `u^n`.
     pub u: &'a [T],
+    /// `v² dt²`.
+    pub c: &'a [T],
 }
 
-/// `lu += d`, `image += u ⊙ d` (slices of one length).
+/// `lu += c ⊙ d`, `image += u ⊙ d` (slices of one length).
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-fn add_imaged<T: Real>(lu: &mut [T], image: &mut [T], u: &[T], d: &[T]) {
+fn add_imaged<T: Real>(lu: &mut [T], image: &mut [T], u: &[T], c: &[T], d: &[T]) {
     let n = lu.len();
-    let (image, u, d) = (&mut image[..n], &u[..n], &d[..n]);
+    let (image, u, c, d) = (&mut image[..n], &u[..n], &c[..n], &d[..n]);
     for j in 0..n {
-        lu[j] += d[j];
+        lu[j] += c[j] * d[j];
         image[j] += u[j] * d[j];
     }
 }
@@ -663,25 +659,24 @@ fn correct_strip<T: Real, const H: usize>(
 fn adjoint_strip_any_halo<T: Real>(
     halo: usize,
     co: &StripCoefficients<'_, T>,
-    (lw, c): (&[T], &[T]),
+    lw: &[T],
     (lpsi, lzeta): (&mut [T], &mut [T]),
     out: ImagedAdjoint<'_, T>,
     (t, qt): (&mut [T], &mut [T]),
 ) {
-    with_halo!(halo, H => adjoint_strip::<T, H>(co, lw, c, lpsi, lzeta, out, t, qt));
+    with_halo!(halo, H => adjoint_strip::<T, H>(co, lw, lpsi, lzeta, out, t, qt));
 }
 
 /// Adjoint of [`psi_strip`] and [`correct_strip`] on one strip, in gather
 /// form (every output reads its neighbours) so that it vectorises: with
-/// `q = c λw`, `tz = λζ' + q`, `t = a tz` on the compute columns,
-/// `λζ = b tz`, `λu += D²ᵀ t + D¹ᵀ(a λψ'')` (each part `d` with
-/// `image += u ⊙ d`) and `λψ' += D¹ᵀ (q + t)`, where
+/// `q = c λw = μw`, `tz = λζ' + q`, `t = a tz` on the compute columns,
+/// `λζ = b tz`, `λu += D²ᵀ t + D¹ᵀ(a λψ'')` (each part `d` going in as
+/// `μu += c ⊙ d`, `image += u ⊙ d`) and `λψ' += D¹ᵀ (q + t)`, where
 /// `λψ''` is `λψ'` after that update, and finally `λψ = b λψ''`.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
 fn adjoint_strip<T: Real, const H: usize>(
     co: &StripCoefficients<'_, T>,
     lw: &[T],
-    c: &[T],
     lpsi: &mut [T],
     lzeta: &mut [T],
     out: ImagedAdjoint<'_, T>,
@@ -689,7 +684,7 @@ fn adjoint_strip<T: Real, const H: usize>(
     qt: &mut [T],
 ) {
     let s = lpsi.len();
-    let ImagedAdjoint { lu, image, u } = out;
+    let ImagedAdjoint { lu, image, u, c } = out;
     let n = s - 2 * H;
     // scratch indexed from −H: t and q + t on the compute columns; zero
     // elsewhere (never written there)
@@ -698,11 +693,10 @@ fn adjoint_strip<T: Real, const H: usize>(
     let w2: [T; H] = std::array::from_fn(|k| co.w2[k + 1]);
     let columns = H..H + n;
     let coefficients = co.a[columns.clone()].iter().zip(&co.b[columns.clone()]);
-    let inputs = c[columns.clone()].iter().zip(&lw[columns.clone()]);
     let outputs = t[2 * H..2 * H + n].iter_mut().zip(&mut qt[2 * H..2 * H + n]);
-    for (((lzeta, (&a, &b)), (&c, &w)), (t, qt)) in lzeta[columns].iter_mut().zip(coefficients).zip(inputs).zip(outputs)
+    for (((lzeta, (&a, &b)), &q), (t, qt)) in
+        lzeta[columns.clone()].iter_mut().zip(coefficients).zip(&lw[columns]).zip(outputs)
     {
-        let q = c * w;
         let total = *lzeta + q;
         let tt = a * total;
         *lzeta = b * total;
@@ -716,7 +710,7 @@ fn adjoint_strip<T: Real, const H: usize>(
     let t_right: [&[T]; H] = std::array::from_fn(|k| &t[H + k + 1..][..s]);
     let qt_left: [&[T]; H] = std::array::from_fn(|k| &qt[H - k - 1..][..s]);
     let qt_right: [&[T]; H] = std::array::from_fn(|k| &qt[H + k + 1..][..s]);
-    let (lu, image, u, lpsi_all) = (&mut lu[..s], &mut image[..s], &u[..s], &mut lpsi[..s]);
+    let (lu, image, u, c, lpsi_all) = (&mut lu[..s], &mut image[..s], &u[..s], &c[..s], &mut lpsi[..s]);
     for m in 0..s {
         let mut du = co.w2[0] * t_mid[m];
         let mut dpsi = T::zero();
@@ -724,7 +718,7 @@ fn adjoint_strip<T: Real, const H: usize>(
             du += w2[k] * (t_left[k][m] + t_right[k][m]);
             dpsi += w1[k] * (qt_left[k][m] - qt_right[k][m]);
         }
-        lu[m] += du;
+        lu[m] += c[m] * du;
         image[m] += u[m] * du;
         lpsi_all[m] += dpsi;
     }
@@ -743,7 +737,7 @@ fn adjoint_strip<T: Real, const H: usize>(
         for k in 0..H {
             du += w1[k] * (v_left[k][m] - v_right[k][m]);
         }
-        lu[m] += du;
+        lu[m] += c[m] * du;
         image[m] += u[m] * du;
     }
 }
@@ -873,17 +867,20 @@ pub fn apply_free_surface<T: Real>(layout: &Layout, field: &mut [T]) {
     }
 }
 
-/// Adjoint (transpose) of [`apply_free_surface`]: each halo row's adjoint is
-/// folded, with a sign flip, into its mirror row below; the halo rows and the
-/// surface row are then zero.
-pub fn adjoint_free_surface<T: Real>(layout: &Layout, lambda: &mut [T]) {
+/// Adjoint (transpose) of [`apply_free_surface`] on the scaled adjoint
+/// `μ = c ⊙ λ` of the acoustic sweep, whose halo rows hold `λ` itself (`c`
+/// is zero there): each halo row's adjoint is folded, with a sign flip and
+/// scaled by its mirror row's `c`, into that row below; the halo rows and
+/// the surface row are then zero.
+pub fn adjoint_free_surface<T: Real>(layout: &Layout, lambda: &mut [T], c: &[T]) {
     let (nxp, s) = (layout.nxp, layout.pz);
     for k in 1..=layout.halo {
         let (above, below) = lambda.split_at_mut(s * nxp);
         let halo_row = &mut above[(s - k) * nxp..(s - k + 1) * nxp];
         let mirror = &mut below[k * nxp..(k + 1) * nxp];
-        for (m, h) in mirror.iter_mut().zip(halo_row.iter_mut()) {
-            *m -= *h;
+        let c_mirror = &c[(s + k) * nxp..(s + k + 1) * nxp];
+        for ((m, h), &c) in mirror.iter_mut().zip(halo_row.iter_mut()).zip(c_mirror) {
+            *m -= c * *h;
             *h = T::zero();
         }
     }
@@ -962,8 +959,8 @@ mod tests {
             let (mut lu, mut image, mut lpsi, mut lzeta) = (lu0.clone(), image0.clone(), lpsi0.clone(), lzeta0.clone());
             let (mut t, mut qt) = (vec![0.0f32; s + 2 * H], vec![0.0f32; s + 2 * H]);
             let co = StripCoefficients { a, b, w1: &cpml.w1x, w2: &cpml.w2x };
-            let out = ImagedAdjoint { lu: &mut lu, image: &mut image, u: &u };
-            adjoint_strip::<f32, H>(&co, &lw, &c, &mut lpsi, &mut lzeta, out, &mut t, &mut qt);
+            let out = ImagedAdjoint { lu: &mut lu, image: &mut image, u: &u, c: &c };
+            adjoint_strip::<f32, H>(&co, &lw, &mut lpsi, &mut lzeta, out, &mut t, &mut qt);
             let (mut lu2, mut image2, mut lpsi2, mut lzeta2) = (lu0.clone(), image0, lpsi0, lzeta0);
             let (mut t2, mut qt2) = (vec![0.0f32; s + 2 * H], vec![0.0f32; s + 2 * H]);
             let fields = super::super::avx512::AdjointStripFields {

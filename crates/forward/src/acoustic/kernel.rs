@@ -6,8 +6,10 @@
 //! portable. The stencil half-width is a const generic, so the tap loop
 //! unrolls.
 //!
-//! The map is linear and symmetric in `u` (centred weights), so its adjoint
-//! is the same update applied to adjoint fields.
+//! The map is linear and symmetric in `u` (centred weights), so its adjoint,
+//! in the scaled adjoint variables `μ = c ⊙ λ`, is the same update
+//! ([`adjoint_rows`]), with the model derivative `image += u ⊙ L μ` added
+//! by the same kernels.
 
 use super::layout::Layout;
 use crate::real::Real;
@@ -54,7 +56,7 @@ fn rows<T: Real, const H: usize>(
     let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
     if !layout.has_z {
         if computed.contains(&first) {
-            row_1d::<T, H>(u, &mut out[..nxp], &c[..nxp], weights.center, &wx);
+            row_1d::<T, H, false>(u, &mut out[..nxp], &c[..nxp], weights.center, &wx, Imaging::none());
         }
         return;
     }
@@ -72,6 +74,20 @@ fn rows<T: Real, const H: usize>(
     rows_2d::<T, H>(u, first, computed, nxp, out, c, (weights.center, wz, wx));
 }
 
+/// What an adjoint sweep adds to the interior update: `image += field ⊙ L u`
+/// on the rows of `out` (`field`, the forward wavefield, and `image` whole
+/// padded rows like `out`). The forward step passes [`Imaging::none`].
+pub(super) struct Imaging<'a, T> {
+    field: &'a [T],
+    image: &'a mut [T],
+}
+
+impl<T> Imaging<'_, T> {
+    fn none() -> Self {
+        Imaging { field: &[], image: &mut [] }
+    }
+}
+
 /// The 2D rows of [`interior_rows`] through the compiler-vectorised
 /// kernels (any `T`, any CPU).
 fn rows_2d<T: Real, const H: usize>(
@@ -87,9 +103,9 @@ fn rows_2d<T: Real, const H: usize>(
         let cells = r * nxp..(r + rows) * nxp;
         let (out, c) = (&mut out[cells.clone()], &c[cells]);
         if rows == 2 {
-            row_pair_2d::<T, H>(u, first + r, nxp, out, c, center, &wz, &wx);
+            row_pair_2d::<T, H, false>(u, first + r, nxp, out, c, (center, &wz, &wx), Imaging::none());
         } else {
-            row_2d::<T, H>(u, first + r, nxp, out, c, center, &wz, &wx);
+            row_2d::<T, H, false>(u, first + r, nxp, out, c, (center, &wz, &wx), Imaging::none());
         }
     });
 }
@@ -123,16 +139,16 @@ pub(super) fn for_row_pairs(
 /// Rows `i` and `i + 1` together: the `2H + 2` input rows are loaded once
 /// per column for both outputs. Per output cell the arithmetic is exactly
 /// that of [`row_2d`], so results do not depend on how rows are paired.
+/// With `IMAGE`, also `image += field ⊙ L u` (the adjoint sweep).
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-fn row_pair_2d<T: Real, const H: usize>(
+fn row_pair_2d<T: Real, const H: usize, const IMAGE: bool>(
     u: &[T],
     i: usize,
     nxp: usize,
     out: &mut [T],
     c: &[T],
-    center: T,
-    wz: &[T; H],
-    wx: &[T; H],
+    (center, wz, wx): (T, &[T; H], &[T; H]),
+    imaging: Imaging<'_, T>,
 ) {
     let n = nxp - 2 * H;
     // rows i−H ..= i−1 (above[k] is row i−H+k) and i+2 ..= i+1+H (below[k] is row i+2+k)
@@ -148,6 +164,13 @@ fn row_pair_2d<T: Real, const H: usize>(
     let (out0, out1) = out.split_at_mut(nxp);
     let (out0, out1) = (&mut out0[H..H + n], &mut out1[H..H + n]);
     let (c0, c1) = (&c[H..H + n], &c[nxp + H..nxp + H + n]);
+    let (f0, f1, image0, image1): (&[T], &[T], &mut [T], &mut [T]) = if IMAGE {
+        let (image0, image1) = imaging.image.split_at_mut(nxp);
+        let field = imaging.field;
+        (&field[H..H + n], &field[nxp + H..nxp + H + n], &mut image0[H..H + n], &mut image1[H..H + n])
+    } else {
+        (&[], &[], &mut [], &mut [])
+    };
     for j in 0..n {
         let (m0, m1) = (mid0[j], mid1[j]);
         let mut lap0 = center * m0;
@@ -165,19 +188,22 @@ fn row_pair_2d<T: Real, const H: usize>(
         }
         out0[j] = c0[j].mul_add(lap0, m0 + m0 - out0[j]);
         out1[j] = c1[j].mul_add(lap1, m1 + m1 - out1[j]);
+        if IMAGE {
+            image0[j] = f0[j].mul_add(lap0, image0[j]);
+            image1[j] = f1[j].mul_add(lap1, image1[j]);
+        }
     }
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-fn row_2d<T: Real, const H: usize>(
+fn row_2d<T: Real, const H: usize, const IMAGE: bool>(
     u: &[T],
     i: usize,
     nxp: usize,
     out: &mut [T],
     c: &[T],
-    center: T,
-    wz: &[T; H],
-    wx: &[T; H],
+    (center, wz, wx): (T, &[T; H], &[T; H]),
+    imaging: Imaging<'_, T>,
 ) {
     let n = nxp - 2 * H;
     let row = &u[i * nxp..(i + 1) * nxp];
@@ -188,6 +214,8 @@ fn row_2d<T: Real, const H: usize>(
     let right: [&[T]; H] = std::array::from_fn(|k| &row[H + k + 1..][..n]);
     let out = &mut out[H..H + n];
     let c = &c[H..H + n];
+    let (field, image): (&[T], &mut [T]) =
+        if IMAGE { (&imaging.field[H..H + n], &mut imaging.image[H..H + n]) } else { (&[], &mut []) };
     for j in 0..n {
         let m = mid[j];
         let mut lap = center * m;
@@ -196,17 +224,29 @@ fn row_2d<T: Real, const H: usize>(
             lap = wx[k].mul_add(left[k][j] + right[k][j], lap);
         }
         out[j] = c[j].mul_add(lap, m + m - out[j]);
+        if IMAGE {
+            image[j] = field[j].mul_add(lap, image[j]);
+        }
     }
 }
 
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-fn row_1d<T: Real, const H: usize>(u: &[T], out: &mut [T], c: &[T], center: T, wx: &[T; H]) {
+fn row_1d<T: Real, const H: usize, const IMAGE: bool>(
+    u: &[T],
+    out: &mut [T],
+    c: &[T],
+    center: T,
+    wx: &[T; H],
+    imaging: Imaging<'_, T>,
+) {
     let n = out.len() - 2 * H;
     let mid = &u[H..H + n];
     let left: [&[T]; H] = std::array::from_fn(|k| &u[H - k - 1..][..n]);
     let right: [&[T]; H] = std::array::from_fn(|k| &u[H + k + 1..][..n]);
     let out = &mut out[H..H + n];
     let c = &c[H..H + n];
+    let (field, image): (&[T], &mut [T]) =
+        if IMAGE { (&imaging.field[H..H + n], &mut imaging.image[H..H + n]) } else { (&[], &mut []) };
     for j in 0..n {
         let m = mid[j];
         let mut lap = center * m;
@@ -214,53 +254,33 @@ fn row_1d<T: Real, const H: usize>(u: &[T], out: &mut [T], c: &[T], center: T, w
             lap += wx[k] * (left[k][j] + right[k][j]);
         }
         out[j] = m + m - out[j] + c[j] * lap;
-    }
-}
-
-/// Scratch rows one task of [`adjoint_rows`] needs: a ring of `q` rows.
-pub fn adjoint_ring_len(layout: &Layout) -> usize {
-    (2 * layout.halo + 2) * layout.nxp
-}
-
-/// `q = c ⊙ λw` on one padded row: the computed columns of a computed row,
-/// zero elsewhere (`w = p` off the computed cells, so `c` does not act there).
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-fn q_row<T: Real>(halo: usize, computed: bool, lw: &[T], c: &[T], q: &mut [T]) {
-    if !computed {
-        q.fill(T::zero());
-        return;
-    }
-    let nxp = q.len();
-    q[..halo].fill(T::zero());
-    q[nxp - halo..].fill(T::zero());
-    let inner = halo..nxp - halo;
-    for ((q, &c), &w) in q[inner.clone()].iter_mut().zip(&c[inner.clone()]).zip(&lw[inner]) {
-        *q = c * w;
+        if IMAGE {
+            image[j] += field[j] * lap;
+        }
     }
 }
 
 /// The adjoint of the interior update on the padded rows `first..first + k`
 /// held in `lu` and `image` (`k` whole rows), fused with the model
-/// derivative. With `λw` the adjoint of `w = 2u − p + c L u`,
-/// `q = c ⊙ λw` (zero off the computed cells), and `lu` holding `S ⊙ λw'`
-/// on entry (`λw` of the step before, tapered by the sponge: `λp = −λw'`
-/// is never stored):
-/// - `λu = 2λw + Lᵀ q − lu` and `image += u ⊙ Lᵀq` on computed rows: the
-///   model derivative is taken from the increment of `λu` (summation by
-///   parts in time, see `AcousticShot::step_adjoint`), so each cell needs
-///   one Laplacian, as in the forward step;
-/// - `after_row(r, λu row, image row)` on each computed row `r` of the
+/// derivative. The adjoint state is carried scaled, `μ = c ⊙ λ` on the
+/// computed cells (see `AcousticShot::step_adjoint`): with `μw` the
+/// adjoint of `w = 2u − p + c L u` so scaled (zero off the computed cells)
+/// and `lu` holding `S ⊙ μw'` on entry (the step before's, tapered by the
+/// sponge):
+/// - `μu = 2μw − lu + c ⊙ L μw` and `image += u ⊙ L μw` on computed rows:
+///   the forward update itself (`Lᵀ = L`: the centred stencil is
+///   symmetric), plus the model derivative taken from the increment
+///   `L μw = Lᵀ(c λw)` of `λu` (summation by parts in time), so each cell
+///   needs one Laplacian, as in the forward step;
+/// - `after_row(r, μu row, image row)` on each computed row `r` of the
 ///   block, just after its interior update: the caller's boundary work,
-///   done while the row's `λw`, `c`, `u`, `λu` and `image` are in cache;
+///   done while the row's `μw`, `c`, `u`, `μu` and `image` are in cache;
 /// - on the rows in `extra_rows` (the halo above a free surface, where
-///   `lu` is zero on entry) only `λu += Lᵀ q`, with cells beyond the array
-///   counting as zero.
+///   `lu` is zero on entry and holds `λ`, unscaled: `c` is zero there) only
+///   the vertical part of `L μw` that reaches them.
 ///
-/// `Lᵀ = L`: the centred stencil is symmetric. `q` is never stored whole:
-/// its rows are computed into `ring` ([`adjoint_ring_len`] values) just
-/// before the stencil first reaches them, so the sweep reads `λw` and `c`
-/// once from memory. Pairs of computed rows share their vertical loads;
-/// per cell the arithmetic does not depend on the pairing or on `first`.
+/// Pairs of computed rows share their vertical loads; per cell the
+/// arithmetic does not depend on the pairing or on `first`.
 pub fn adjoint_rows<T: Real>(
     layout: &Layout,
     weights: &StencilWeights<T>,
@@ -268,19 +288,19 @@ pub fn adjoint_rows<T: Real>(
     extra_rows: std::ops::Range<usize>,
     fields: AdjointFields<'_, T>,
     rows: AdjointRows<'_, T>,
-    ring: &mut [T],
     after_row: &mut RowHook<'_, T>,
 ) {
-    with_halo!(layout.halo, H => adjoint_rows_h::<T, H>(layout, weights, first, extra_rows, fields, rows, ring, after_row))
+    with_halo!(layout.halo, H => adjoint_rows_h::<T, H>(layout, weights, first, extra_rows, fields, rows, after_row))
 }
 
-/// Per-row work a caller runs inside [`adjoint_rows`]: `(r, λu row, image row)`.
+/// Per-row work a caller runs inside [`adjoint_rows`]: `(r, μu row, image row)`.
 pub type RowHook<'a, T> = dyn FnMut(usize, &mut [T], &mut [T]) + 'a;
 
 /// Whole padded arrays an adjoint sweep reads.
 #[derive(Debug, Clone, Copy)]
 pub struct AdjointFields<'a, T> {
-    /// `λw`, the adjoint of `u^{n+1}` (after the boundary post-processing).
+    /// `μw = c ⊙ λw`, the scaled adjoint of `u^{n+1}` (after the boundary
+    /// post-processing; zero off the computed cells).
     pub lw: &'a [T],
     /// `v² dt²`.
     pub c: &'a [T],
@@ -291,46 +311,10 @@ pub struct AdjointFields<'a, T> {
 /// The rows an adjoint task owns (whole padded rows, the same count each).
 #[derive(Debug)]
 pub struct AdjointRows<'a, T> {
-    /// `S ⊙ λw'` on entry, `λu` on return (see [`adjoint_rows`]).
+    /// `S ⊙ μw'` on entry, `μu` on return (see [`adjoint_rows`]).
     pub lu: &'a mut [T],
     /// `c ⊙` the model derivative per padded cell, accumulated.
     pub image: &'a mut [T],
-}
-
-/// The ring of `q` rows behind [`adjoint_rows`]: padded row `r` lives in
-/// slot `r mod slots`; `next` is the first row not yet computed.
-struct QRing<'a, T> {
-    rows: &'a mut [T],
-    slots: usize,
-    next: usize,
-    nxp: usize,
-}
-
-impl<T: Real> QRing<'_, T> {
-    /// Compute `q` up to padded row `last` (clamped to the array).
-    fn fill_to(&mut self, layout: &Layout, fields: &AdjointFields<'_, T>, last: usize) {
-        let nxp = self.nxp;
-        let computed = layout.computed_rows();
-        while self.next <= last.min(layout.nzp - 1) {
-            let r = self.next;
-            let slot = r % self.slots;
-            let cells = r * nxp..(r + 1) * nxp;
-            q_row(
-                layout.halo,
-                computed.contains(&r),
-                &fields.lw[cells.clone()],
-                &fields.c[cells],
-                &mut self.rows[slot * nxp..(slot + 1) * nxp],
-            );
-            self.next += 1;
-        }
-    }
-
-    /// Padded row `r` of `q` (computed, and not yet overwritten).
-    fn row(&self, r: usize) -> &[T] {
-        let slot = r % self.slots;
-        &self.rows[slot * self.nxp..(slot + 1) * self.nxp]
-    }
 }
 
 fn adjoint_rows_h<T: Real, const H: usize>(
@@ -340,176 +324,63 @@ fn adjoint_rows_h<T: Real, const H: usize>(
     extra_rows: std::ops::Range<usize>,
     fields: AdjointFields<'_, T>,
     rows: AdjointRows<'_, T>,
-    ring: &mut [T],
     after_row: &mut RowHook<'_, T>,
 ) {
     let nxp = layout.nxp;
     let n = nxp - 2 * H;
     let computed = layout.computed_rows();
     let count = rows.lu.len() / nxp;
-    let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
-    let wz: [T; H] = std::array::from_fn(|k| if layout.has_z { weights.z[k] } else { T::zero() });
-    let mut ring = QRing { rows: &mut ring[..(2 * H + 2) * nxp], slots: 2 * H + 2, next: first.saturating_sub(H), nxp };
-    let own = |r: usize| r * nxp..(r + 1) * nxp;
     let (lu, image) = (rows.lu, rows.image);
+    let block = first * nxp..(first + count) * nxp;
+    let (c, field) = (&fields.c[block.clone()], &fields.u[block]);
+    let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
+    let own = |r: usize, rows: usize| r * nxp..(r + rows) * nxp;
+    if !layout.has_z {
+        if computed.contains(&first) {
+            let imaging = Imaging { field: &field[own(0, 1)], image: &mut image[own(0, 1)] };
+            row_1d::<T, H, true>(fields.lw, &mut lu[own(0, 1)], &c[own(0, 1)], weights.center, &wx, imaging);
+            after_row(0, &mut lu[own(0, 1)], &mut image[own(0, 1)]);
+        }
+        return;
+    }
+    let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
+    let taps = (weights.center, &wz, &wx);
     let mut r = 0;
     while r < count {
         let i = first + r;
-        if layout.has_z && r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
-            ring.fill_to(layout, &fields, i + 1 + H);
-            let q_above: [&[T]; H] = std::array::from_fn(|k| &ring.row(i - H + k)[H..][..n]);
-            let q_below: [&[T]; H] = std::array::from_fn(|k| &ring.row(i + 2 + k)[H..][..n]);
-            let centers = [
-                CenterRow { q: ring.row(i), u: &fields.u[own(i)], lw: &fields.lw[own(i)] },
-                CenterRow { q: ring.row(i + 1), u: &fields.u[own(i + 1)], lw: &fields.lw[own(i + 1)] },
-            ];
-            let pair = r * nxp..(r + 2) * nxp;
-            adjoint_pair::<T, H>(
-                &centers,
-                (&q_above, &q_below),
-                weights.center,
-                &wz,
-                &wx,
-                &mut lu[pair.clone()],
-                &mut image[pair],
-            );
-            after_row(r, &mut lu[own(r)], &mut image[own(r)]);
-            after_row(r + 1, &mut lu[own(r + 1)], &mut image[own(r + 1)]);
+        if r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
+            let imaging = Imaging { field: &field[own(r, 2)], image: &mut image[own(r, 2)] };
+            row_pair_2d::<T, H, true>(fields.lw, i, nxp, &mut lu[own(r, 2)], &c[own(r, 2)], taps, imaging);
+            after_row(r, &mut lu[own(r, 1)], &mut image[own(r, 1)]);
+            after_row(r + 1, &mut lu[own(r + 1, 1)], &mut image[own(r + 1, 1)]);
             r += 2;
-        } else if computed.contains(&i) {
-            // one row (in 1D the vertical neighbours are the row itself, with zero weights)
-            let row_at = |d: isize| if layout.has_z { (i as isize + d) as usize } else { i };
-            ring.fill_to(layout, &fields, row_at(H as isize));
-            let q_up: [&[T]; H] = std::array::from_fn(|k| &ring.row(row_at(-(k as isize) - 1))[H..][..n]);
-            let q_down: [&[T]; H] = std::array::from_fn(|k| &ring.row(row_at(k as isize + 1))[H..][..n]);
-            let center = CenterRow { q: ring.row(i), u: &fields.u[own(i)], lw: &fields.lw[own(i)] };
-            adjoint_computed_row::<T, H>(
-                &center,
-                (&q_up, &q_down),
-                weights.center,
-                &wz,
-                &wx,
-                &mut lu[own(r)],
-                &mut image[own(r)],
-            );
-            after_row(r, &mut lu[own(r)], &mut image[own(r)]);
-            r += 1;
-        } else {
-            if extra_rows.contains(&i) {
-                // a halo row above a free surface: only the vertical part of Lᵀ q reaches it
-                ring.fill_to(layout, &fields, i + H);
-                let out = &mut lu[r * nxp + H..][..n];
-                for k in 1..=H {
-                    // q is zero on the rows that are not computed
-                    for neighbour in [i + k, i.wrapping_sub(k)] {
-                        if computed.contains(&neighbour) {
-                            for (o, &v) in out.iter_mut().zip(&ring.row(neighbour)[H..][..n]) {
-                                *o += wz[k - 1] * v;
-                            }
+            continue;
+        }
+        if computed.contains(&i) {
+            let imaging = Imaging { field: &field[own(r, 1)], image: &mut image[own(r, 1)] };
+            row_2d::<T, H, true>(fields.lw, i, nxp, &mut lu[own(r, 1)], &c[own(r, 1)], taps, imaging);
+            after_row(r, &mut lu[own(r, 1)], &mut image[own(r, 1)]);
+        } else if extra_rows.contains(&i) {
+            // a halo row above a free surface: only the vertical part of L μw reaches it
+            let out = &mut lu[r * nxp + H..][..n];
+            for k in 1..=H {
+                // μw is zero on the rows that are not computed
+                for neighbour in [i + k, i.wrapping_sub(k)] {
+                    if computed.contains(&neighbour) {
+                        for (o, &v) in out.iter_mut().zip(&fields.lw[neighbour * nxp + H..][..n]) {
+                            *o += wz[k - 1] * v;
                         }
                     }
                 }
             }
-            r += 1;
         }
-    }
-}
-
-/// The centre row of an adjoint update: `q`, `u` and `λw` (whole padded rows).
-struct CenterRow<'a, T> {
-    q: &'a [T],
-    u: &'a [T],
-    lw: &'a [T],
-}
-
-/// `λu = 2λw + Lᵀq − λu` and `image += u ⊙ Lᵀq` on the computed columns of
-/// one row. `q_rows` are the rows of `q` above (`.0[k]` at distance `k + 1`)
-/// and below, from the first computed column; `lu` and `image` whole rows.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-fn adjoint_computed_row<T: Real, const H: usize>(
-    center_row: &CenterRow<'_, T>,
-    q_rows: (&[&[T]; H], &[&[T]; H]),
-    center: T,
-    wz: &[T; H],
-    wx: &[T; H],
-    lu: &mut [T],
-    image: &mut [T],
-) {
-    let nxp = center_row.q.len();
-    let n = nxp - 2 * H;
-    let q_row = center_row.q;
-    let q_mid = &q_row[H..H + n];
-    let q_left: [&[T]; H] = std::array::from_fn(|k| &q_row[H - k - 1..][..n]);
-    let q_right: [&[T]; H] = std::array::from_fn(|k| &q_row[H + k + 1..][..n]);
-    let (q_up, q_down) = q_rows;
-    let (u, lw) = (&center_row.u[H..H + n], &center_row.lw[H..H + n]);
-    let lu = &mut lu[H..H + n];
-    let image = &mut image[H..H + n];
-    for j in 0..n {
-        let mut lap_q = center * q_mid[j];
-        for k in 0..H {
-            lap_q = wz[k].mul_add(q_up[k][j] + q_down[k][j], lap_q);
-            lap_q = wx[k].mul_add(q_left[k][j] + q_right[k][j], lap_q);
-        }
-        let w = lw[j];
-        lu[j] = w + w + lap_q - lu[j];
-        image[j] = u[j].mul_add(lap_q, image[j]);
+        r += 1;
     }
 }
 
 /// `n` values of a padded row from column `H + d`.
 fn shifted_by<T, const H: usize>(row: &[T], d: isize, n: usize) -> &[T] {
     &row[(H as isize + d) as usize..][..n]
-}
-
-/// [`adjoint_computed_row`] for rows `i` and `i + 1` at once (2D): the
-/// `2H + 2` rows of `q` are loaded once per column for both.
-/// `q_rows.0[k]` is row `i − H + k`, `q_rows.1[k]` row `i + 2 + k`, from
-/// the first computed column; `lu` and `image` hold the two whole rows.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-fn adjoint_pair<T: Real, const H: usize>(
-    centers: &[CenterRow<'_, T>; 2],
-    q_rows: (&[&[T]; H], &[&[T]; H]),
-    center: T,
-    wz: &[T; H],
-    wx: &[T; H],
-    lu: &mut [T],
-    image: &mut [T],
-) {
-    let nxp = centers[0].q.len();
-    let n = nxp - 2 * H;
-    let (q_above, q_below) = q_rows;
-    let (q0, q1) = (centers[0].q, centers[1].q);
-    let shifted = |row, d| shifted_by::<T, H>(row, d, n);
-    let q0l: [&[T]; H] = std::array::from_fn(|k| shifted(q0, -(k as isize) - 1));
-    let q0r: [&[T]; H] = std::array::from_fn(|k| shifted(q0, k as isize + 1));
-    let q1l: [&[T]; H] = std::array::from_fn(|k| shifted(q1, -(k as isize) - 1));
-    let q1r: [&[T]; H] = std::array::from_fn(|k| shifted(q1, k as isize + 1));
-    let (qm0, qm1) = (shifted(q0, 0), shifted(q1, 0));
-    let (u0, u1) = (shifted(centers[0].u, 0), shifted(centers[1].u, 0));
-    let (lw0, lw1) = (shifted(centers[0].lw, 0), shifted(centers[1].lw, 0));
-    let (lu0, lu1) = lu.split_at_mut(nxp);
-    let (lu0, lu1) = (&mut lu0[H..H + n], &mut lu1[H..H + n]);
-    let (im0, im1) = image.split_at_mut(nxp);
-    let (im0, im1) = (&mut im0[H..H + n], &mut im1[H..H + n]);
-    for j in 0..n {
-        let (a0, a1) = (qm0[j], qm1[j]);
-        let (mut lq0, mut lq1) = (center * a0, center * a1);
-        for k in 0..H {
-            // distance k+1 from row i: rows i−1−k, i+1+k; from row i+1: rows i−k, i+2+k
-            let (qu0, qd0) = (q_above[H - 1 - k][j], if k == 0 { a1 } else { q_below[k - 1][j] });
-            let (qu1, qd1) = (if k == 0 { a0 } else { q_above[H - k][j] }, q_below[k][j]);
-            lq0 = wz[k].mul_add(qu0 + qd0, lq0);
-            lq0 = wx[k].mul_add(q0l[k][j] + q0r[k][j], lq0);
-            lq1 = wz[k].mul_add(qu1 + qd1, lq1);
-            lq1 = wx[k].mul_add(q1l[k][j] + q1r[k][j], lq1);
-        }
-        let (w0, w1) = (lw0[j], lw1[j]);
-        lu0[j] = w0 + w0 + lq0 - lu0[j];
-        lu1[j] = w1 + w1 + lq1 - lu1[j];
-        im0[j] = u0[j].mul_add(lq0, im0[j]);
-        im1[j] = u1[j].mul_add(lq1, im1[j]);
-    }
 }
 
 /// `image += weight ⊙ L u` on every computed row (whole padded arrays): the

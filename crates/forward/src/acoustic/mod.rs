@@ -46,9 +46,7 @@ use crate::propagator::{AdjointPropagator, Parallelism, Propagator};
 use crate::real::Real;
 use crate::stability;
 use boundary::{Cpml, ImagedAdjoint, Sponge, XStripRows, adjoint_free_surface, apply_free_surface};
-use kernel::{
-    AdjointFields, AdjointRows, StencilWeights, add_laplacian, adjoint_ring_len, adjoint_rows, interior_rows,
-};
+use kernel::{AdjointFields, AdjointRows, StencilWeights, add_laplacian, adjoint_rows, interior_rows};
 pub use layout::Layout;
 use pdeinv_grid::{Grid, PointWeights, central_first_derivative, central_second_derivative};
 use rayon::prelude::*;
@@ -59,9 +57,8 @@ const ROW_BLOCK: usize = 2;
 /// (per-call overhead), the interior kernel pairs the block's rows.
 const CPML_BLOCK: usize = 8;
 
-/// Most rows per task of the adjoint sweep. Each task recomputes the `q`
-/// rows of the `2·halo` rows around its block, so larger blocks waste less;
-/// 64 still leaves 16 tasks on a 1000-row grid for load balance.
+/// Most rows per task of the adjoint sweep: 64 leaves 16 tasks on a
+/// 1000-row grid for load balance, and few enough for little overhead.
 const ADJOINT_BLOCK: usize = 64;
 
 /// Rows per task of the adjoint sweep on `layout`: at most
@@ -558,11 +555,11 @@ pub struct AcousticShot<'a, T> {
 /// Scratch and adjoint variables of an acoustic shot's reverse sweep.
 #[derive(Debug, Clone)]
 pub struct AcousticAdjoint<T> {
-    /// Adjoint of the state (same layout as [`AcousticState`]), except
-    /// that `u_prev` holds `−λp` (see [`AdjointPropagator::step_adjoint`]).
+    /// Adjoint of the state (same layout as [`AcousticState`]), its
+    /// wavefields scaled by `c` on the computed cells (`μ = c ⊙ λ`), and
+    /// `u_prev` holding `μw` of the step before (see
+    /// [`AdjointPropagator::step_adjoint`]).
     pub state: AcousticState<T>,
-    /// One ring of `q = c ⊙ λw` rows per block of the adjoint sweep.
-    ring: AlignedVec<T>,
     /// `c ⊙ Σ_n λw ⊙ ∂w/∂c` so far, per padded cell (folded into the model
     /// gradient by `finish_gradient`).
     image: AlignedVec<T>,
@@ -776,7 +773,7 @@ impl<T: Real> Propagator for AcousticShot<'_, T> {
 
     /// The step reads `source` and writes every field of `target`, copying
     /// `source`'s rows in the same parallel sweep (see
-    /// [`AcousticModel::step_cpml`]); a `target` of another shape is
+    /// `AcousticModel::step_cpml`); a `target` of another shape is
     /// reshaped by a plain copy first.
     fn step_from(&self, n: usize, source: &AcousticState<T>, target: &mut AcousticState<T>) {
         if !target.same_shape(source) {
@@ -856,11 +853,6 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         let n = self.model.layout.len();
         AcousticAdjoint {
             state: self.model.empty_state(),
-            ring: AlignedVec::zeros(
-                self.model.layout.nzp.div_ceil(adjoint_block(&self.model.layout))
-                    * adjoint_ring_len(&self.model.layout),
-                self.model.layout.halo,
-            ),
             image: AlignedVec::zeros(n, self.model.layout.halo),
             z_scratch: vec![
                 T::zero();
@@ -874,14 +866,15 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         }
     }
 
-    /// `λu += Rᵀr`, and the model derivative that increment carries,
-    /// `image += u ⊙ Rᵀr` (see [`step_adjoint`](AdjointPropagator::step_adjoint)).
+    /// `λu += Rᵀr` (`μu += c ⊙ Rᵀr` in the scaled variables), and the
+    /// model derivative that increment carries, `image += u ⊙ Rᵀr` (see
+    /// [`step_adjoint`](AdjointPropagator::step_adjoint)).
     fn inject_residual(&self, _n: usize, forward: &AcousticState<T>, residual: &[T], adjoint: &mut AcousticAdjoint<T>) {
-        let (lu, image) = (&mut adjoint.state.u, &mut adjoint.image);
+        let (lu, image, c) = (&mut adjoint.state.u, &mut adjoint.image, &self.model.c2dt2);
         for (p, &r) in residual.iter().enumerate() {
             for (cell, weight) in self.receivers.entries(p) {
                 let d = weight * r;
-                lu[cell] += d;
+                lu[cell] += c[cell] * d;
                 image[cell] += forward.u[cell] * d;
             }
         }
@@ -892,11 +885,22 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
     /// and the CPML memory updates and corrections (their contributions to
     /// `λu` are sums, added row block by row block, the z strips last).
     ///
-    /// The adjoint state's `u` is `λu`; its `u_prev` is `λw` of the step
-    /// before, which is `−λp` on the computed cells and zero elsewhere
+    /// **Scaled variables.** The state carries `μ = c ⊙ λ` on the computed
+    /// cells (the halo rows above a free surface, where `c` is zero, hold
+    /// the `λ` that the next step folds into their mirror rows). The
+    /// interior adjoint `λu = 2λw − λp + Lᵀ(c ⊙ λw)` then reads, scaled,
+    /// `μu = 2μw − μp + c ⊙ L μw`: the forward update itself, with no
+    /// `c ⊙ λw` pass before the stencil. The boundary adjoints take
+    /// `c ⊙ λw = μw` as they come and add their `λu` contributions `d` as
+    /// `μu += c ⊙ d` (`boundary::ImagedAdjoint`), and so does the residual.
+    /// The sponge and the swap are diagonal, so they commute with the
+    /// scaling. Only the gradient leaves the sweep, and it is the same.
+    ///
+    /// The adjoint state's `u` is `μu`; its `u_prev` is `μw` of the step
+    /// before, which is `−μp` on the computed cells and zero elsewhere
     /// (the forward step copies `p` into `w` there, and the adjoint free
-    /// surface leaves `λw` zero on the halo). Storing `−λp` lets the sweep
-    /// update `λu` in place over it, like the forward step.
+    /// surface leaves `λw` zero on the halo). Storing `−μp` lets the sweep
+    /// update `μu` in place over it, like the forward step.
     ///
     /// **Model derivative from the increment.** The gradient needs
     /// `G = Σ_n λw_n ⊙ X_n` per cell, with `X_n = ∂w_n/∂c`. Every computed
@@ -910,7 +914,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
     /// everything added to `λu_m` beyond `2λw_m − S λw_{m+1}`: `Lᵀ(cλw)`,
     /// the CPML adjoints, the residual, and (on the `halo` rows below a
     /// free surface) minus the mirror row's `λu`. So each of those adds
-    /// `u_m ⊙ d` to the image where it adds `d` to `λu`, the sweep never
+    /// `u_m ⊙ d` to the image where it adds `d` to `λu` (`c ⊙ d` to `μu`), the sweep never
     /// forms `L u` or the forward CPML terms again (it reads only the
     /// forward `u`), and [`finish_gradient`] divides by `c`. The
     /// dot-product tests check the result against the linearised step,
@@ -937,7 +941,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             sponge.apply_both(layout, lw, lu, min_len);
         }
         if layout.free_surface {
-            adjoint_free_surface(layout, lw);
+            adjoint_free_surface(layout, lw, c);
         }
         let lw: &[T] = lw;
         let u = &forward.u;
@@ -947,15 +951,11 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
         let fields = AdjointFields { lw, c, u };
         let block = adjoint_block(layout);
-        let ring_len = adjoint_ring_len(layout);
-        let blocks = lu
-            .par_chunks_mut(block * nxp)
-            .zip(a.image.par_chunks_mut(block * nxp))
-            .zip(a.ring.par_chunks_mut(ring_len));
+        let blocks = lu.par_chunks_mut(block * nxp).zip(a.image.par_chunks_mut(block * nxp));
         match &m.cpml {
-            None => blocks.with_min_len(min_len.div_ceil(block)).enumerate().for_each(|(b, ((lu, image), ring))| {
+            None => blocks.with_min_len(min_len.div_ceil(block)).enumerate().for_each(|(b, (lu, image))| {
                 let own = AdjointRows { lu, image };
-                adjoint_rows(layout, &m.stencil, b * block, extra_rows.clone(), fields, own, ring, &mut |_, _, _| {});
+                adjoint_rows(layout, &m.stencil, b * block, extra_rows.clone(), fields, own, &mut |_, _, _| {});
             }),
             Some(cpml) => {
                 let width = 2 * cpml.strip();
@@ -963,7 +963,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                 let x_adjoint = lpsi_x.par_chunks_mut(block * width).zip(lzeta_x.par_chunks_mut(block * width));
                 let scratch = a.strip_scratch.par_chunks_mut(block * scratch_len);
                 blocks.zip(x_adjoint).zip(scratch).with_min_len(min_len.div_ceil(block)).enumerate().for_each(
-                    |(b, ((((lu, image), ring), (lpsi, lzeta)), scratch))| {
+                    |(b, (((lu, image), (lpsi, lzeta)), scratch))| {
                         let first = b * block;
                         // the x layers of row r, after its interior update
                         let mut x_layers = |r: usize, lu_row: &mut [T], image_row: &mut [T]| {
@@ -972,15 +972,14 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                             cpml.adjoint_x_row(
                                 layout,
                                 &lw[cells.clone()],
-                                &c[cells.clone()],
                                 &mut lpsi[x.clone()],
                                 &mut lzeta[x],
-                                ImagedAdjoint { lu: lu_row, image: image_row, u: &u[cells] },
+                                ImagedAdjoint { lu: lu_row, image: image_row, u: &u[cells.clone()], c: &c[cells] },
                                 &mut scratch[r * scratch_len..(r + 1) * scratch_len],
                             );
                         };
                         let own = AdjointRows { lu, image };
-                        adjoint_rows(layout, &m.stencil, first, extra_rows.clone(), fields, own, ring, &mut x_layers);
+                        adjoint_rows(layout, &m.stencil, first, extra_rows.clone(), fields, own, &mut x_layers);
                     },
                 );
             }
@@ -996,7 +995,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                               lpsi: &mut [T],
                               lzeta: &mut [T],
                               scratch: &mut [T]| {
-                cpml.adjoint_z_group(layout, group, lw, c, lpsi, lzeta, out, out_first, scratch);
+                cpml.adjoint_z_group(layout, group, lw, lpsi, lzeta, out, out_first, scratch);
             };
             if let [top, bottom] = *firsts
                 && top + strip <= bottom
@@ -1005,16 +1004,17 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                 let (lu_top, lu_bottom) = lu.split_at_mut(split);
                 let (image_top, image_bottom) = a.image.split_at_mut(split);
                 let (u_top, u_bottom) = u.split_at(split);
+                let (c_top, c_bottom) = c.split_at(split);
                 let (lpsi_top, lpsi_bottom) = lpsi_z.split_at_mut(strip * nxp);
                 let (lzeta_top, lzeta_bottom) = lzeta_z.split_at_mut(strip * nxp);
                 let (scratch_top, scratch_bottom) = a.z_scratch.split_at_mut(scratch_len);
                 m.join(
                     || {
-                        let out = ImagedAdjoint { lu: lu_top, image: image_top, u: u_top };
+                        let out = ImagedAdjoint { lu: lu_top, image: image_top, u: u_top, c: c_top };
                         group_task(0, out, 0, lpsi_top, lzeta_top, scratch_top)
                     },
                     || {
-                        let out = ImagedAdjoint { lu: lu_bottom, image: image_bottom, u: u_bottom };
+                        let out = ImagedAdjoint { lu: lu_bottom, image: image_bottom, u: u_bottom, c: c_bottom };
                         group_task(1, out, bottom, lpsi_bottom, lzeta_bottom, scratch_bottom)
                     },
                 );
@@ -1022,7 +1022,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                 for group in 0..firsts.len() {
                     let block = group * strip * nxp..(group + 1) * strip * nxp;
                     let (lpsi, lzeta) = (&mut lpsi_z[block.clone()], &mut lzeta_z[block]);
-                    let out = ImagedAdjoint { lu: &mut lu[..], image: &mut a.image[..], u };
+                    let out = ImagedAdjoint { lu: &mut lu[..], image: &mut a.image[..], u, c };
                     group_task(group, out, 0, lpsi, lzeta, &mut a.z_scratch[..scratch_len]);
                 }
             }
