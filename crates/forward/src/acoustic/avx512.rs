@@ -1,6 +1,7 @@
 //! The 2D interior update of [`super::kernel`] written by hand for AVX-512
 //! in `f32`, the production case: one or two rows at a time, sixteen
-//! columns per vector.
+//! columns per vector. The adjoint sweep runs the same kernel with the
+//! model derivative `image += field ⊙ lap` switched on (`imaged_rows`).
 //!
 //! What the compiler's vectorisation of the generic kernel cannot do: the
 //! horizontal neighbours `u[j ± k]` come from the aligned chunks before and
@@ -80,11 +81,53 @@ fn rows<const H: usize>(
         let cells = r * nxp..(r + rows) * nxp;
         let (out, c) = (&mut out[cells.clone()], &c[cells]);
         if rows == 2 {
-            block::<H, 2>(u, first + r, nxp, out, c, &weights);
+            block::<H, 2, false>(u, first + r, nxp, (out, c), &weights, (&[], &mut []));
         } else {
-            block::<H, 1>(u, first + r, nxp, out, c, &weights);
+            block::<H, 1, false>(u, first + r, nxp, (out, c), &weights, (&[], &mut []));
         }
     });
+}
+
+/// Rows `i .. i + rows` (`rows` 1 or 2, computed) of the adjoint sweep's
+/// interior update (see `kernel::adjoint_rows`): the update of
+/// [`interior_rows`] on `out`, plus `image += field ⊙ lap`, where `field`
+/// and `image` hold the same whole rows as `out` and `c`. Returns `false`,
+/// doing nothing, when the kernel does not apply (as [`interior_rows`]).
+#[allow(clippy::too_many_arguments)]
+pub fn imaged_rows<const H: usize>(
+    u: &[f32],
+    i: usize,
+    rows: usize,
+    nxp: usize,
+    (out, c): (&mut [f32], &[f32]),
+    weights: (f32, [f32; H], [f32; H]),
+    (field, image): (&[f32], &mut [f32]),
+) -> bool {
+    if H == 0 || H > 8 || nxp < 2 * H + LANES || i < H || !available() {
+        return false;
+    }
+    // SAFETY: the CPU supports AVX-512F, checked just above.
+    unsafe { imaged::<H>(u, i, rows, nxp, (out, c), weights, (field, image)) };
+    true
+}
+
+#[target_feature(enable = "avx512f")]
+fn imaged<const H: usize>(
+    u: &[f32],
+    i: usize,
+    rows: usize,
+    nxp: usize,
+    out_c: (&mut [f32], &[f32]),
+    (center, wz, wx): (f32, [f32; H], [f32; H]),
+    imaging: (&[f32], &mut [f32]),
+) {
+    let weights =
+        Weights { center: _mm512_set1_ps(center), z: wz.map(|w| _mm512_set1_ps(w)), x: wx.map(|w| _mm512_set1_ps(w)) };
+    if rows == 2 {
+        block::<H, 2, true>(u, i, nxp, out_c, &weights, imaging);
+    } else {
+        block::<H, 1, true>(u, i, nxp, out_c, &weights, imaging);
+    }
 }
 
 /// The stencil weights, broadcast.
@@ -142,8 +185,8 @@ fn shifted_right(here: __m512, after: __m512, k: usize) -> __m512 {
 /// Input rows held per chunk: `2H + R` of them, at most 18.
 const MAX_ROWS: usize = 18;
 
-/// One output vector of the row whose chunk is `column[q]`: `2m − out +
-/// c·lap`, `lap` summed as in the generic kernel (centre, then per distance
+/// One output vector of the row whose chunk is `column[q]`, and its `lap`:
+/// `2m − out + c·lap`, `lap` summed as in the generic kernel (centre, then per distance
 /// `k` the vertical pair `column[q ∓ k]`, then the horizontal pair from the
 /// chunks `before`, `here` (= `column[q]`) and `after`). Inlined with `q`
 /// and `H` constant, every index is resolved at compile time.
@@ -156,7 +199,7 @@ fn output<const H: usize>(
     (before, after): (__m512, __m512),
     old: __m512,
     c: __m512,
-) -> __m512 {
+) -> (__m512, __m512) {
     let here = column[q];
     let mut lap = _mm512_mul_ps(w.center, here);
     macro_rules! taps {
@@ -170,7 +213,7 @@ fn output<const H: usize>(
         )*};
     }
     taps!(1 2 3 4 5 6 7 8);
-    _mm512_fmadd_ps(c, lap, _mm512_sub_ps(_mm512_add_ps(here, here), old))
+    (_mm512_fmadd_ps(c, lap, _mm512_sub_ps(_mm512_add_ps(here, here), old)), lap)
 }
 
 /// The output of [`output`] (same operations, same order) from unaligned
@@ -185,7 +228,7 @@ fn output_unaligned<const H: usize>(
     at: usize,
     old: __m512,
     c: __m512,
-) -> __m512 {
+) -> (__m512, __m512) {
     let here = load(u, at);
     let mut lap = _mm512_mul_ps(w.center, here);
     for k in 1..=H {
@@ -194,14 +237,23 @@ fn output_unaligned<const H: usize>(
         let horizontal = _mm512_add_ps(load(u, at - k), load(u, at + k));
         lap = _mm512_fmadd_ps(w.x[k - 1], horizontal, lap);
     }
-    _mm512_fmadd_ps(c, lap, _mm512_sub_ps(_mm512_add_ps(here, here), old))
+    (_mm512_fmadd_ps(c, lap, _mm512_sub_ps(_mm512_add_ps(here, here), old)), lap)
 }
 
 /// Rows `i .. i + R` (`R` is 1 or 2): the `2H + R` input rows are loaded
-/// once per chunk for all outputs. `out` and `c` hold the `R` rows.
+/// once per chunk for all outputs. `out` and `c` hold the `R` rows; with
+/// `IMAGE`, so do `field` and `image`, and `image += field ⊙ lap` (the
+/// adjoint sweep; empty slices otherwise).
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn block<const H: usize, const R: usize>(u: &[f32], i: usize, nxp: usize, out: &mut [f32], c: &[f32], w: &Weights<H>) {
+fn block<const H: usize, const R: usize, const IMAGE: bool>(
+    u: &[f32],
+    i: usize,
+    nxp: usize,
+    (out, c): (&mut [f32], &[f32]),
+    w: &Weights<H>,
+    (field, image): (&[f32], &mut [f32]),
+) {
     // input row `q` (0 ..= 2H + R − 1) is padded row i − H + q
     let base = |q: usize| (i + q - H) * nxp;
     let end = nxp - H;
@@ -209,9 +261,10 @@ fn block<const H: usize, const R: usize>(u: &[f32], i: usize, nxp: usize, out: &
     // old `out`) and stored last: the main loop may overlap them, with
     // identical values.
     let last = end - LANES;
-    let tail: [__m512; R] = std::array::from_fn(|r| {
+    let tail: [(__m512, __m512); R] = std::array::from_fn(|r| {
         let at = r * nxp + last;
-        output_unaligned(w, u, nxp, base(H + r) + last, load(out, at), load(c, at))
+        let (value, lap) = output_unaligned(w, u, nxp, base(H + r) + last, load(out, at), load(c, at));
+        (value, if IMAGE { _mm512_fmadd_ps(load(field, at), lap, load(image, at)) } else { lap })
     });
     // Main loop: aligned chunks from column H; neighbours across chunk
     // edges come from the chunks before and after (the one before column H
@@ -236,6 +289,18 @@ fn block<const H: usize, const R: usize>(u: &[f32], i: usize, nxp: usize, out: &
     let out1 = out1.as_chunks_mut().0;
     let c0 = c[H..H + span].as_chunks().0;
     let c1 = if R == 2 { c[nxp + H..nxp + H + span].as_chunks().0 } else { &[] };
+    type Chunks<'a> = &'a [[f32; LANES]];
+    type ChunksMut<'a> = &'a mut [[f32; LANES]];
+    let (f0, f1, image0, image1): (Chunks<'_>, Chunks<'_>, ChunksMut<'_>, ChunksMut<'_>) = if IMAGE {
+        let (image0, image1) = image.split_at_mut(nxp);
+        let image1 = if R == 2 { &mut image1[H..H + span] } else { &mut [] };
+        let f1 = if R == 2 { field[nxp + H..nxp + H + span].as_chunks().0 } else { &[] };
+        (field[H..H + span].as_chunks().0, f1, image0[H..H + span].as_chunks_mut().0, image1.as_chunks_mut().0)
+    } else {
+        (&[], &[], &mut [], &mut [])
+    };
+    assert!(!IMAGE || (f0.len() == count && image0.len() == count));
+    assert!(!IMAGE || R == 1 || (f1.len() == count && image1.len() == count));
     for row in &rows[..2 * H + R] {
         assert_eq!(row.len(), count);
     }
@@ -257,17 +322,26 @@ fn block<const H: usize, const R: usize>(u: &[f32], i: usize, nxp: usize, out: &
             };
         }
         let column: [__m512; MAX_ROWS] = column!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17);
-        let first = output(w, &column, H, (before[0], after[0]), vector(&out0[m]), vector(&c0[m]));
+        let (first, lap) = output(w, &column, H, (before[0], after[0]), vector(&out0[m]), vector(&c0[m]));
         out0[m] = bytemuck::cast(first);
+        if IMAGE {
+            image0[m] = bytemuck::cast(_mm512_fmadd_ps(vector(&f0[m]), lap, vector(&image0[m])));
+        }
         if R == 2 {
-            let second = output(w, &column, H + 1, (before[1], after[1]), vector(&out1[m]), vector(&c1[m]));
+            let (second, lap) = output(w, &column, H + 1, (before[1], after[1]), vector(&out1[m]), vector(&c1[m]));
             out1[m] = bytemuck::cast(second);
+            if IMAGE {
+                image1[m] = bytemuck::cast(_mm512_fmadd_ps(vector(&f1[m]), lap, vector(&image1[m])));
+            }
         }
         before = here;
         here = after;
     }
-    for (r, value) in tail.into_iter().enumerate() {
+    for (r, (value, imaged)) in tail.into_iter().enumerate() {
         store(out, r * nxp + last, value);
+        if IMAGE {
+            store(image, r * nxp + last, imaged);
+        }
     }
 }
 

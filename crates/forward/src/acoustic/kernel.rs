@@ -345,20 +345,41 @@ fn adjoint_rows_h<T: Real, const H: usize>(
     }
     let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
     let taps = (weights.center, &wz, &wx);
+    // `rows` (1 or 2) computed rows from offset `r`: in `f32` on AVX-512
+    // CPUs the hand-vectorised kernel (bitwise equal), else the generic ones
+    let update = |r: usize, rows: usize, lu: &mut [T], image: &mut [T]| {
+        let (i, cells) = (first + r, own(r, rows));
+        #[cfg(target_arch = "x86_64")]
+        if let (Some(u), Some(c), Some(field)) =
+            (T::as_f32s(fields.lw), T::as_f32s(&c[cells.clone()]), T::as_f32s(&field[cells.clone()]))
+            && let (Some(out), Some(image)) =
+                (T::as_f32s_mut(&mut lu[cells.clone()]), T::as_f32s_mut(&mut image[cells.clone()]))
+        {
+            let narrow = |w: T| w.as_f64() as f32;
+            let weights = (narrow(weights.center), wz.map(narrow), wx.map(narrow));
+            if super::avx512::imaged_rows::<H>(u, i, rows, nxp, (out, c), weights, (field, image)) {
+                return;
+            }
+        }
+        let imaging = Imaging { field: &field[cells.clone()], image: &mut image[cells.clone()] };
+        if rows == 2 {
+            row_pair_2d::<T, H, true>(fields.lw, i, nxp, &mut lu[cells.clone()], &c[cells], taps, imaging);
+        } else {
+            row_2d::<T, H, true>(fields.lw, i, nxp, &mut lu[cells.clone()], &c[cells], taps, imaging);
+        }
+    };
     let mut r = 0;
     while r < count {
         let i = first + r;
         if r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
-            let imaging = Imaging { field: &field[own(r, 2)], image: &mut image[own(r, 2)] };
-            row_pair_2d::<T, H, true>(fields.lw, i, nxp, &mut lu[own(r, 2)], &c[own(r, 2)], taps, imaging);
+            update(r, 2, lu, image);
             after_row(r, &mut lu[own(r, 1)], &mut image[own(r, 1)]);
             after_row(r + 1, &mut lu[own(r + 1, 1)], &mut image[own(r + 1, 1)]);
             r += 2;
             continue;
         }
         if computed.contains(&i) {
-            let imaging = Imaging { field: &field[own(r, 1)], image: &mut image[own(r, 1)] };
-            row_2d::<T, H, true>(fields.lw, i, nxp, &mut lu[own(r, 1)], &c[own(r, 1)], taps, imaging);
+            update(r, 1, lu, image);
             after_row(r, &mut lu[own(r, 1)], &mut image[own(r, 1)]);
         } else if extra_rows.contains(&i) {
             // a halo row above a free surface: only the vertical part of L μw reaches it
@@ -469,6 +490,71 @@ pub(super) mod tests {
                 assert_ne!(bits(&got), bits(&old[first * nxp..(first + count) * nxp]), "rows were updated");
             }
         }
+    }
+
+    /// The adjoint sweep's imaged update (`image += field ⊙ lap` as well),
+    /// AVX-512 against generic, bitwise, for single rows and pairs.
+    fn compare_imaged<const H: usize>() {
+        for nxp in [2 * H + 16, 48, 77] {
+            let nzp = 2 * H + 4;
+            let u = noise(nzp * nxp, 4);
+            let field = noise(nzp * nxp, 5);
+            let c = noise(nzp * nxp, 6).iter().map(|v| 0.1 * v.abs()).collect::<Vec<_>>();
+            let (old, old_image) = (noise(nzp * nxp, 7), noise(nzp * nxp, 8));
+            let center = -2.5f32;
+            let wz: [f32; H] = std::array::from_fn(|k| 0.7 / (k + 1) as f32);
+            let wx: [f32; H] = std::array::from_fn(|k| -0.3 / (k + 2) as f32);
+            for (i, rows) in [(H, 2), (H + 1, 1), (nzp - H - 2, 2), (nzp - H - 1, 1)] {
+                let cells = i * nxp..(i + rows) * nxp;
+                let (mut expected, mut expected_image) =
+                    (old[cells.clone()].to_vec(), old_image[cells.clone()].to_vec());
+                let imaging = Imaging { field: &field[cells.clone()], image: &mut expected_image };
+                if rows == 2 {
+                    row_pair_2d::<f32, H, true>(
+                        &u,
+                        i,
+                        nxp,
+                        &mut expected,
+                        &c[cells.clone()],
+                        (center, &wz, &wx),
+                        imaging,
+                    );
+                } else {
+                    row_2d::<f32, H, true>(&u, i, nxp, &mut expected, &c[cells.clone()], (center, &wz, &wx), imaging);
+                }
+                let (mut got, mut got_image) = (old[cells.clone()].to_vec(), old_image[cells.clone()].to_vec());
+                let ran = crate::acoustic::avx512::imaged_rows::<H>(
+                    &u,
+                    i,
+                    rows,
+                    nxp,
+                    (&mut got, &c[cells.clone()]),
+                    (center, wz, wx),
+                    (&field[cells.clone()], &mut got_image),
+                );
+                if !ran {
+                    assert!(nxp < 2 * H + 16, "H {H} nxp {nxp}: the kernel declined");
+                    continue;
+                }
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&expected), "H {H} nxp {nxp} row {i}+{rows}: update");
+                assert_eq!(bits(&got_image), bits(&expected_image), "H {H} nxp {nxp} row {i}+{rows}: image");
+                assert_ne!(bits(&got_image), bits(&old_image[cells]), "the image was updated");
+            }
+        }
+    }
+
+    #[test]
+    fn avx512_imaged_kernel_matches_the_generic_kernel_bitwise() {
+        if !crate::acoustic::avx512::available() {
+            eprintln!("no AVX-512 on this CPU: nothing to compare");
+            return;
+        }
+        compare_imaged::<1>();
+        compare_imaged::<2>();
+        compare_imaged::<3>();
+        compare_imaged::<4>();
+        compare_imaged::<8>();
     }
 
     #[test]
