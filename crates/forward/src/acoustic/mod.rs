@@ -933,8 +933,8 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         let (nxp, h, c) = (layout.nxp, layout.halo, &m.c2dt2);
         let a = adjoint;
         let min_len = m.min_rows_per_task();
-        // (u', p') = (w, u): λw = S·FSᵀ λu' in place; the sweep writes
-        // λu = S λp' + … = −S λw' + … over the other buffer
+        // (u', p') = (w, u): μw = S·FSᵀ μu' in place; the sweep writes
+        // μu = S μp' + … = −S μw' + … over the other buffer
         let AcousticState { u: lw, u_prev: lu, psi_x: lpsi_x, zeta_x: lzeta_x, psi_z: lpsi_z, zeta_z: lzeta_z } =
             &mut a.state;
         if let Some(sponge) = &m.sponge {
@@ -945,9 +945,9 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         }
         let lw: &[T] = lw;
         let u = &forward.u;
-        // per block of rows, in parallel: the interior (λu = 2λw + Lᵀq − S λw',
-        // Lᵀq alone on the halo rows above a free surface), each row
-        // followed by its x-layer adjoint
+        // per block of rows, in parallel: the interior (μu = 2μw − S μw' +
+        // c ⊙ L μw; the vertical part of L μw alone on the halo rows above a
+        // free surface), each row followed by its x-layer adjoint
         let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
         let fields = AdjointFields { lw, c, u };
         let block = adjoint_block(layout);
