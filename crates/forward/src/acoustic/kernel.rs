@@ -544,29 +544,22 @@ pub(super) mod tests {
         }
     }
 
-    #[test]
-    fn avx512_imaged_kernel_matches_the_generic_kernel_bitwise() {
-        if !crate::acoustic::avx512::available() {
-            eprintln!("no AVX-512 on this CPU: nothing to compare");
-            return;
-        }
-        compare_imaged::<1>();
-        compare_imaged::<2>();
-        compare_imaged::<3>();
-        compare_imaged::<4>();
-        compare_imaged::<8>();
+    /// The forward update and the adjoint sweep's imaged one, at half-width `H`.
+    fn compare_both<const H: usize>() {
+        compare::<H>();
+        compare_imaged::<H>();
     }
 
     #[test]
-    fn avx512_kernel_matches_the_generic_kernel_bitwise() {
+    fn avx512_kernels_match_the_generic_kernels_bitwise() {
         if !crate::acoustic::avx512::available() {
             eprintln!("no AVX-512 on this CPU: nothing to compare");
             return;
         }
-        compare::<1>();
-        compare::<2>();
-        compare::<3>();
-        compare::<4>();
-        compare::<8>();
+        compare_both::<1>();
+        compare_both::<2>();
+        compare_both::<3>();
+        compare_both::<4>();
+        compare_both::<8>();
     }
 }

@@ -57,8 +57,8 @@ const ROW_BLOCK: usize = 2;
 /// (per-call overhead), the interior kernel pairs the block's rows.
 const CPML_BLOCK: usize = 8;
 
-/// Most rows per task of the adjoint sweep: 64 leaves 16 tasks on a
-/// 1000-row grid for load balance, and few enough for little overhead.
+/// Most rows per task of the adjoint sweep: 64 still leaves 16 tasks on a
+/// 1000-row grid for load balance.
 const ADJOINT_BLOCK: usize = 64;
 
 /// Rows per task of the adjoint sweep on `layout`: at most
@@ -409,11 +409,17 @@ impl<T: Real> AcousticModel<T> {
         let z_split = if top_end > 0 { strip * nxp } else { 0 };
         let (pz_top, pz_bottom) = s.psi_z.split_at_mut(z_split);
         let (zz_top, zz_bottom) = s.zeta_z.split_at_mut(z_split);
-        // `from` (a slice of the source's `field`) into `to`, which starts at
-        // element `start` of that field
+        // from a source state: `to` ← the source's `field` from element
+        // `start` on (before a block updates it), and `old` ← `u^n` of the
+        // rows from `first` on (after)
         let copy_in = |to: &mut [T], field: fn(&AcousticState<T>) -> &[T], start: usize| {
             if let Some(source) = source {
                 to.copy_from_slice(&field(source)[start..start + to.len()]);
+            }
+        };
+        let copy_out = |old: Option<&mut [T]>, first: usize| {
+            if let Some(old) = old {
+                old.copy_from_slice(&u[first * nxp..first * nxp + old.len()]);
             }
         };
         // a block of whole rows from padded row `first`: ψ_x, the interior
@@ -438,9 +444,7 @@ impl<T: Real> AcousticModel<T> {
                 out: &mut out[own.start * nxp..own.end * nxp],
             };
             cpml.correct_x_rows(layout, x_rows);
-            if let Some(old) = old {
-                old.copy_from_slice(&u[first * nxp..first * nxp + old.len()]);
-            }
+            copy_out(old, first);
         };
         // a z-strip group, sequentially; `z_start` is where its `ψ_z`, `ζ_z` start
         let strip_group = |first: usize,
@@ -474,9 +478,7 @@ impl<T: Real> AcousticModel<T> {
                     }
                 }
             }
-            if let Some(old) = old {
-                old.copy_from_slice(&u[first * nxp..first * nxp + old.len()]);
-            }
+            copy_out(old, first);
         };
         let middle = || {
             let blocks = out_mid.len().div_ceil(CPML_BLOCK * nxp);
