@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use hdf5::types::VarLenUnicode;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
@@ -166,7 +166,7 @@ fn resume_after_kill_ends_bitwise_where_an_uninterrupted_run_ends() {
     let killed = dir.path().join("killed.h5");
     let args = ["invert", s(&scenario), "--out", s(&killed), "--iterations", "8", "--quiet"];
     let clock = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pdeinv"))
+    let mut child = common::pdeinv_command()
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

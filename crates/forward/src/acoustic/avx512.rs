@@ -476,11 +476,11 @@ fn correct_strips_avx<const H: usize>(
     }
 }
 
-/// One x strip's row for [`adjoint_strip`]: `lw`, `c`, `u` and `lu`, `image`
+/// One x strip's row for [`adjoint_strip_avx`]: `lw`, `c`, `u` and `lu`, `image`
 /// are the strip's segments of the padded rows, `lpsi`, `lzeta` its memory
 /// adjoints, `t`, `qt` its scratch (`strip + 2·halo` values each, zero
 /// outside the computed columns).
-pub struct AdjointStripFields<'a> {
+struct AdjointStripFields<'a> {
     /// The scaled adjoint `μw = c ⊙ λw` of the updated field.
     pub lw: &'a [f32],
     /// The coefficient per cell (`μu += c ⊙ d`).
@@ -501,24 +501,88 @@ pub struct AdjointStripFields<'a> {
     pub qt: &'a mut [f32],
 }
 
-/// The adjoint of one x strip's row (`boundary::adjoint_strip`, whose
-/// derivation it follows) in 256-bit vectors, `coefficients = (a, b, w1,
-/// w2)` of the strip. Per value the arithmetic is exactly that of the
-/// generic kernel. Returns `false`, doing nothing, when the kernel does not
-/// apply (no AVX, or a strip that is not whole vectors).
-pub fn adjoint_strip<const H: usize>(
-    fields: AdjointStripFields<'_>,
+/// Whole padded rows for [`adjoint_strip_rows`]: `lw`, `c`, `u`, `lu` and
+/// `image` hold `nxp` values per row, `lpsi` and `lzeta` the rows' `2·strip`
+/// memory adjoints (left strip, then right), `scratch` the `t` and `q + t`
+/// of each side (`4·(strip + 2·halo)` values, zero outside what the
+/// adjoint writes).
+pub struct AdjointStripRows<'a> {
+    /// The scaled adjoint `μw = c ⊙ λw` of the updated field.
+    pub lw: &'a [f32],
+    /// The coefficient per cell (`μu += c ⊙ d`).
+    pub c: &'a [f32],
+    /// The forward field (for the image).
+    pub u: &'a [f32],
+    /// `μu`, accumulated.
+    pub lu: &'a mut [f32],
+    /// The image, accumulated.
+    pub image: &'a mut [f32],
+    /// `λψ_x`, in place.
+    pub lpsi: &'a mut [f32],
+    /// `λζ_x`, in place.
+    pub lzeta: &'a mut [f32],
+    /// Scratch of both sides.
+    pub scratch: &'a mut [f32],
+}
+
+/// The adjoint of both x strips of every row of `rows` (the right
+/// strip starting at column `right`), in one call: the per-call work of
+/// the per-row entry (checks, dispatch) cost a third of the x-layer
+/// adjoint. `coefficients = (a, b, w1, w2)` with `a`, `b` of both strips.
+/// Returns `false`, doing nothing, when the kernel does not apply.
+pub fn adjoint_strip_rows<const H: usize>(
+    rows: AdjointStripRows<'_>,
+    nxp: usize,
+    right: usize,
     coefficients: (&[f32], &[f32], &[f32], &[f32]),
 ) -> bool {
-    let s = fields.lpsi.len();
+    let s = coefficients.0.len() / 2;
     if !s.is_multiple_of(STRIP_LANES) || !strips_apply(s, H) {
         return false;
     }
     // SAFETY: the CPU supports AVX, checked just above.
-    unsafe { adjoint_strip_avx::<H>(fields, coefficients) };
+    unsafe { adjoint_strip_rows_avx::<H>(rows, nxp, right, coefficients) };
     true
 }
 
+#[target_feature(enable = "avx")]
+fn adjoint_strip_rows_avx<const H: usize>(
+    rows: AdjointStripRows<'_>,
+    nxp: usize,
+    right: usize,
+    (a, b, w1, w2): (&[f32], &[f32], &[f32], &[f32]),
+) {
+    let s = a.len() / 2;
+    let part = s + 2 * H;
+    let AdjointStripRows { lw, c, u, lu, image, lpsi, lzeta, scratch } = rows;
+    let fields = lw.chunks_exact(nxp).zip(c.chunks_exact(nxp)).zip(u.chunks_exact(nxp));
+    let outputs = lu.chunks_exact_mut(nxp).zip(image.chunks_exact_mut(nxp));
+    let memory = lpsi.chunks_exact_mut(2 * s).zip(lzeta.chunks_exact_mut(2 * s));
+    for (((lw, c), u), ((lu, image), (lpsi, lzeta))) in fields.zip(outputs.zip(memory)) {
+        for (side, start) in [(0, 0), (1, right)] {
+            let (cols, range) = (start..start + s, side * s..(side + 1) * s);
+            let (t, qt) = scratch[2 * side * part..2 * (side + 1) * part].split_at_mut(part);
+            let fields = AdjointStripFields {
+                lw: &lw[cols.clone()],
+                c: &c[cols.clone()],
+                u: &u[cols.clone()],
+                lu: &mut lu[cols.clone()],
+                image: &mut image[cols],
+                lpsi: &mut lpsi[range.clone()],
+                lzeta: &mut lzeta[range.clone()],
+                t,
+                qt,
+            };
+            adjoint_strip_avx::<H>(fields, (&a[range.clone()], &b[range], w1, w2));
+        }
+    }
+}
+
+/// The adjoint of one x strip's row (`boundary::adjoint_strip`, whose
+/// derivation it follows) in 256-bit vectors, `coefficients = (a, b, w1,
+/// w2)` of the strip. Per value the arithmetic is exactly that of the
+/// generic kernel.
+#[inline]
 #[target_feature(enable = "avx")]
 fn adjoint_strip_avx<const H: usize>(fields: AdjointStripFields<'_>, (a, b, w1, w2): (&[f32], &[f32], &[f32], &[f32])) {
     let AdjointStripFields { lw, c, u, lu, image, lpsi, lzeta, t, qt } = fields;

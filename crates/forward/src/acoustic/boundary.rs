@@ -252,17 +252,8 @@ impl<T: Real> Cpml<T> {
 }
 
 impl<T: Real> Cpml<T> {
-    /// Adjoint of this step's x-layer operations on padded row `i` (the `ψ_x`
-    /// update, then the `ζ_x` update and correction of `w`). `lw` is the
-    /// scaled adjoint `μw = c ⊙ λw` of `w` on the row; `lpsi`, `lzeta`
-    /// hold the adjoints of the updated variables on entry and of the old
-    /// ones on return; `out` receives the row's `λu` contributions `d`
-    /// (`μu += c ⊙ d`, `image += u ⊙ d`).
-    ///
-    /// `scratch` holds [`Cpml::adjoint_scratch_len`] values that are zero on
-    /// first use; the adjoint writes only the middle of it, so the padding
-    /// stays zero and it never needs clearing.
-    pub fn adjoint_x_row(
+    /// [`Cpml::adjoint_x_rows`] on one row, through the generic kernels.
+    fn adjoint_x_row(
         &self,
         layout: &Layout,
         lw: &[T],
@@ -284,28 +275,6 @@ impl<T: Real> Cpml<T> {
                 w1: &self.w1x,
                 w2: &self.w2x,
             };
-            #[cfg(target_arch = "x86_64")]
-            if let (Some(lw), Some(c), Some(u), Some(a), Some(b), Some(w1), Some(w2)) = (
-                T::as_f32s(&lw[cols.clone()]),
-                T::as_f32s(&c_row[cols.clone()]),
-                T::as_f32s(&u[cols.clone()]),
-                T::as_f32s(co.a),
-                T::as_f32s(co.b),
-                T::as_f32s(co.w1),
-                T::as_f32s(co.w2),
-            ) && let (Some(lu), Some(image), Some(lpsi), Some(lzeta), Some(t), Some(qt)) = (
-                T::as_f32s_mut(&mut lu[cols.clone()]),
-                T::as_f32s_mut(&mut image[cols.clone()]),
-                T::as_f32s_mut(&mut lpsi[range.clone()]),
-                T::as_f32s_mut(&mut lzeta[range.clone()]),
-                T::as_f32s_mut(&mut *t),
-                T::as_f32s_mut(&mut *qt),
-            ) {
-                let fields = super::avx512::AdjointStripFields { lw, c, u, lu, image, lpsi, lzeta, t, qt };
-                if with_halo!(layout.halo, H => super::avx512::adjoint_strip::<H>(fields, (a, b, w1, w2))) {
-                    continue;
-                }
-            }
             let out = ImagedAdjoint {
                 lu: &mut lu[cols.clone()],
                 image: &mut image[cols.clone()],
@@ -317,7 +286,61 @@ impl<T: Real> Cpml<T> {
         }
     }
 
-    /// Scratch values per row that [`Cpml::adjoint_x_row`] needs.
+    /// Adjoint of this step's x-layer operations (the `ψ_x` update, then
+    /// the `ζ_x` update and correction of `w`) on the computed rows that
+    /// `lw` and `out`'s arrays hold (whole padded rows), in one call (per
+    /// row, the call's own work cost a third of the x-layer adjoint). `lw`
+    /// is the scaled adjoint `μw = c ⊙ λw` of `w`; `lpsi`, `lzeta` hold the
+    /// rows' `2·strip` adjoints of the updated variables on entry and of the
+    /// old ones on return; `out` receives the `λu` contributions `d`
+    /// (`μu += c ⊙ d`, `image += u ⊙ d`).
+    ///
+    /// `scratch` holds [`Cpml::adjoint_scratch_len`] values that are zero on
+    /// first use; the adjoint writes only the middle of it, so the padding
+    /// stays zero and it never needs clearing.
+    pub fn adjoint_x_rows(
+        &self,
+        layout: &Layout,
+        lw: &[T],
+        lpsi: &mut [T],
+        lzeta: &mut [T],
+        out: ImagedAdjoint<'_, T>,
+        scratch: &mut [T],
+    ) {
+        let nxp = layout.nxp;
+        let ImagedAdjoint { lu, image, u, c } = out;
+        #[cfg(target_arch = "x86_64")]
+        if let (Some(lw), Some(c), Some(u), Some(a), Some(b), Some(w1), Some(w2)) = (
+            T::as_f32s(lw),
+            T::as_f32s(c),
+            T::as_f32s(u),
+            T::as_f32s(&self.ax),
+            T::as_f32s(&self.bx),
+            T::as_f32s(&self.w1x),
+            T::as_f32s(&self.w2x),
+        ) && let (Some(lu), Some(image), Some(lpsi), Some(lzeta), Some(scratch)) = (
+            T::as_f32s_mut(&mut *lu),
+            T::as_f32s_mut(&mut *image),
+            T::as_f32s_mut(&mut *lpsi),
+            T::as_f32s_mut(&mut *lzeta),
+            T::as_f32s_mut(&mut *scratch),
+        ) {
+            let rows = super::avx512::AdjointStripRows { lw, c, u, lu, image, lpsi, lzeta, scratch };
+            let right = self.x_strip_cols(layout)[1];
+            if with_halo!(layout.halo, H => super::avx512::adjoint_strip_rows::<H>(rows, nxp, right, (a, b, w1, w2))) {
+                return;
+            }
+        }
+        let width = 2 * self.strip;
+        let cells = lw.chunks_exact(nxp).zip(u.chunks_exact(nxp)).zip(c.chunks_exact(nxp));
+        let outputs = lu.chunks_exact_mut(nxp).zip(image.chunks_exact_mut(nxp));
+        let memory = lpsi.chunks_exact_mut(width).zip(lzeta.chunks_exact_mut(width));
+        for (((lw, u), c), ((lu, image), (lpsi, lzeta))) in cells.zip(outputs.zip(memory)) {
+            self.adjoint_x_row(layout, lw, lpsi, lzeta, ImagedAdjoint { lu, image, u, c }, scratch);
+        }
+    }
+
+    /// Scratch values that [`Cpml::adjoint_x_rows`] needs.
     pub fn adjoint_scratch_len(&self, layout: &Layout) -> usize {
         4 * (self.strip + 2 * layout.halo)
     }
@@ -653,8 +676,7 @@ fn correct_strip<T: Real, const H: usize>(
 
 /// [`adjoint_strip`] for the half-width `halo`, out of line: inlined, its
 /// eight instances made [`Cpml::adjoint_x_row`] a large function whose
-/// every call (two per row) spilled and reloaded a large stack frame, also
-/// when the `f32` kernel runs instead.
+/// every call (two per row) spilled and reloaded a large stack frame.
 #[inline(never)]
 fn adjoint_strip_any_halo<T: Real>(
     halo: usize,
@@ -944,48 +966,60 @@ mod tests {
         assert_ne!(bits(&out), bits(&out0), "out was corrected");
     }
 
-    /// The hand-vectorised `f32` adjoint of an x strip's row against the
-    /// generic one, bitwise, on both strips.
+    /// The hand-vectorised `f32` adjoint of both x strips of several rows in
+    /// one call (one scratch for all of them) against the generic one, row
+    /// by row and side by side with fresh scratch, bitwise.
     #[cfg(target_arch = "x86_64")]
-    fn compare_adjoint_strip<const H: usize>(width: usize) {
-        let (_, cpml) = strip_fixture::<H>(width);
-        let s = cpml.strip();
-        for side in 0..2 {
-            let (a, b) = (&cpml.ax[side * s..][..s], &cpml.bx[side * s..][..s]);
-            let seed = 10 * side as u64;
-            let (lw, c, u) = (noise(s, seed + 1), noise(s, seed + 2), noise(s, seed + 3));
-            let (lu0, image0, lpsi0, lzeta0) =
-                (noise(s, seed + 4), noise(s, seed + 5), noise(s, seed + 6), noise(s, 7));
-            let (mut lu, mut image, mut lpsi, mut lzeta) = (lu0.clone(), image0.clone(), lpsi0.clone(), lzeta0.clone());
-            let (mut t, mut qt) = (vec![0.0f32; s + 2 * H], vec![0.0f32; s + 2 * H]);
-            let co = StripCoefficients { a, b, w1: &cpml.w1x, w2: &cpml.w2x };
-            let out = ImagedAdjoint { lu: &mut lu, image: &mut image, u: &u, c: &c };
-            adjoint_strip::<f32, H>(&co, &lw, &mut lpsi, &mut lzeta, out, &mut t, &mut qt);
-            let (mut lu2, mut image2, mut lpsi2, mut lzeta2) = (lu0.clone(), image0, lpsi0, lzeta0);
-            let (mut t2, mut qt2) = (vec![0.0f32; s + 2 * H], vec![0.0f32; s + 2 * H]);
-            let fields = super::super::avx512::AdjointStripFields {
-                lw: &lw,
-                c: &c,
-                u: &u,
-                lu: &mut lu2,
-                image: &mut image2,
-                lpsi: &mut lpsi2,
-                lzeta: &mut lzeta2,
-                t: &mut t2,
-                qt: &mut qt2,
+    fn compare_adjoint_strip_rows<const H: usize>(width: usize) {
+        let (layout, cpml) = strip_fixture::<H>(width);
+        let (nxp, rows, s) = (layout.nxp, 3, cpml.strip());
+        let (lw, u) = (noise(rows * nxp, 21), noise(rows * nxp, 22));
+        let c: Vec<f32> = noise(rows * nxp, 23).iter().map(|v| 0.1 * v.abs()).collect();
+        let (lu0, image0) = (noise(rows * nxp, 24), noise(rows * nxp, 25));
+        let (lpsi0, lzeta0) = (noise(rows * 2 * s, 26), noise(rows * 2 * s, 27));
+        let (mut lu, mut image, mut lpsi, mut lzeta) = (lu0.clone(), image0.clone(), lpsi0.clone(), lzeta0.clone());
+        for (row, side) in (0..rows).flat_map(|row| [(row, 0), (row, 1)]) {
+            let cols = row * nxp + side * (nxp - s)..row * nxp + side * (nxp - s) + s;
+            let range = (2 * row + side) * s..(2 * row + side + 1) * s;
+            let co = StripCoefficients {
+                a: &cpml.ax[side * s..][..s],
+                b: &cpml.bx[side * s..][..s],
+                w1: &cpml.w1x,
+                w2: &cpml.w2x,
             };
-            let ran = super::super::avx512::adjoint_strip::<H>(fields, (a, b, &cpml.w1x, &cpml.w2x));
-            if !ran {
-                assert!(!s.is_multiple_of(STRIP_CHUNK), "H {H} width {width}: the kernel declined");
-                continue;
-            }
-            let context = format!("H {H} width {width} side {side}");
-            assert_eq!(bits(&lu2), bits(&lu), "lu, {context}");
-            assert_eq!(bits(&image2), bits(&image), "image, {context}");
-            assert_eq!(bits(&lpsi2), bits(&lpsi), "lpsi, {context}");
-            assert_eq!(bits(&lzeta2), bits(&lzeta), "lzeta, {context}");
-            assert_ne!(bits(&lu2), bits(&lu0), "lu was updated, {context}");
+            let out = ImagedAdjoint {
+                lu: &mut lu[cols.clone()],
+                image: &mut image[cols.clone()],
+                u: &u[cols.clone()],
+                c: &c[cols.clone()],
+            };
+            let (mut t, mut qt) = (vec![0.0f32; s + 2 * H], vec![0.0f32; s + 2 * H]);
+            let memory = (&mut lpsi[range.clone()], &mut lzeta[range]);
+            adjoint_strip::<f32, H>(&co, &lw[cols], memory.0, memory.1, out, &mut t, &mut qt);
         }
+        let (mut lu2, mut image2, mut lpsi2, mut lzeta2) = (lu0.clone(), image0, lpsi0, lzeta0);
+        let mut scratch = vec![0.0f32; cpml.adjoint_scratch_len(&layout)];
+        let fields = super::super::avx512::AdjointStripRows {
+            lw: &lw,
+            c: &c,
+            u: &u,
+            lu: &mut lu2,
+            image: &mut image2,
+            lpsi: &mut lpsi2,
+            lzeta: &mut lzeta2,
+            scratch: &mut scratch,
+        };
+        let coefficients = (&cpml.ax[..], &cpml.bx[..], &cpml.w1x[..], &cpml.w2x[..]);
+        if !super::super::avx512::adjoint_strip_rows::<H>(fields, nxp, nxp - s, coefficients) {
+            assert!(!s.is_multiple_of(STRIP_CHUNK), "H {H} width {width}: the kernel declined");
+            return;
+        }
+        let context = format!("H {H} width {width}, {rows} rows");
+        assert_eq!(bits(&lu2), bits(&lu), "lu, {context}");
+        assert_eq!(bits(&image2), bits(&image), "image, {context}");
+        assert_eq!(bits(&lpsi2), bits(&lpsi), "lpsi, {context}");
+        assert_eq!(bits(&lzeta2), bits(&lzeta), "lzeta, {context}");
+        assert_ne!(bits(&lu2), bits(&lu0), "lu was updated, {context}");
     }
 
     #[test]
@@ -996,11 +1030,11 @@ mod tests {
             return;
         }
         for width in [20, 7, 13] {
-            compare_adjoint_strip::<1>(width);
-            compare_adjoint_strip::<2>(width);
-            compare_adjoint_strip::<3>(width);
-            compare_adjoint_strip::<4>(width);
-            compare_adjoint_strip::<8>(width);
+            compare_adjoint_strip_rows::<1>(width);
+            compare_adjoint_strip_rows::<2>(width);
+            compare_adjoint_strip_rows::<3>(width);
+            compare_adjoint_strip_rows::<4>(width);
+            compare_adjoint_strip_rows::<8>(width);
             compare_x_strips::<1>(width);
             compare_x_strips::<2>(width);
             compare_x_strips::<3>(width);

@@ -272,9 +272,6 @@ fn row_1d<T: Real, const H: usize, const IMAGE: bool>(
 ///   symmetric), plus the model derivative taken from the increment
 ///   `L μw = Lᵀ(c λw)` of `λu` (summation by parts in time), so each cell
 ///   needs one Laplacian, as in the forward step;
-/// - `after_row(r, μu row, image row)` on each computed row `r` of the
-///   block, just after its interior update: the caller's boundary work,
-///   done while the row's `μw`, `c`, `u`, `μu` and `image` are in cache;
 /// - on the rows in `extra_rows` (the halo above a free surface, where
 ///   `lu` is zero on entry and holds `λ`, unscaled: `c` is zero there) only
 ///   the vertical part of `L μw` that reaches them.
@@ -288,13 +285,9 @@ pub fn adjoint_rows<T: Real>(
     extra_rows: std::ops::Range<usize>,
     fields: AdjointFields<'_, T>,
     rows: AdjointRows<'_, T>,
-    after_row: &mut RowHook<'_, T>,
 ) {
-    with_halo!(layout.halo, H => adjoint_rows_h::<T, H>(layout, weights, first, extra_rows, fields, rows, after_row))
+    with_halo!(layout.halo, H => adjoint_rows_h::<T, H>(layout, weights, first, extra_rows, fields, rows))
 }
-
-/// Per-row work a caller runs inside [`adjoint_rows`]: `(r, μu row, image row)`.
-pub type RowHook<'a, T> = dyn FnMut(usize, &mut [T], &mut [T]) + 'a;
 
 /// Whole padded arrays an adjoint sweep reads.
 #[derive(Debug, Clone, Copy)]
@@ -324,7 +317,6 @@ fn adjoint_rows_h<T: Real, const H: usize>(
     extra_rows: std::ops::Range<usize>,
     fields: AdjointFields<'_, T>,
     rows: AdjointRows<'_, T>,
-    after_row: &mut RowHook<'_, T>,
 ) {
     let nxp = layout.nxp;
     let n = nxp - 2 * H;
@@ -339,7 +331,6 @@ fn adjoint_rows_h<T: Real, const H: usize>(
         if computed.contains(&first) {
             let imaging = Imaging { field: &field[own(0, 1)], image: &mut image[own(0, 1)] };
             row_1d::<T, H, true>(fields.lw, &mut lu[own(0, 1)], &c[own(0, 1)], weights.center, &wx, imaging);
-            after_row(0, &mut lu[own(0, 1)], &mut image[own(0, 1)]);
         }
         return;
     }
@@ -373,14 +364,11 @@ fn adjoint_rows_h<T: Real, const H: usize>(
         let i = first + r;
         if r + 1 < count && computed.contains(&i) && computed.contains(&(i + 1)) {
             update(r, 2, lu, image);
-            after_row(r, &mut lu[own(r, 1)], &mut image[own(r, 1)]);
-            after_row(r + 1, &mut lu[own(r + 1, 1)], &mut image[own(r + 1, 1)]);
             r += 2;
             continue;
         }
         if computed.contains(&i) {
             update(r, 1, lu, image);
-            after_row(r, &mut lu[own(r, 1)], &mut image[own(r, 1)]);
         } else if extra_rows.contains(&i) {
             // a halo row above a free surface: only the vertical part of L μw reaches it
             let out = &mut lu[r * nxp + H..][..n];

@@ -568,7 +568,8 @@ pub struct AcousticAdjoint<T> {
     /// Scratch of the z-layer adjoint, one part per strip (zero outside
     /// what it writes).
     z_scratch: Vec<T>,
-    /// Per-row scratch of the x-layer adjoint (zero outside what it writes).
+    /// Scratch of the x-layer adjoint, one part per row block of the sweep
+    /// (zero outside what it writes).
     strip_scratch: Vec<T>,
 }
 
@@ -863,7 +864,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             strip_scratch: vec![
                 T::zero();
                 self.model.cpml.as_ref().map_or(0, |c| c.adjoint_scratch_len(&self.model.layout))
-                    * self.model.layout.nzp
+                    * self.model.layout.nzp.div_ceil(adjoint_block(&self.model.layout))
             ],
         }
     }
@@ -949,7 +950,8 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         let u = &forward.u;
         // per block of rows, in parallel: the interior (μu = 2μw − S μw' +
         // c ⊙ L μw; the vertical part of L μw alone on the halo rows above a
-        // free surface), each row followed by its x-layer adjoint
+        // free surface), then the block's x-layer adjoints (one call for
+        // the block: per row, the call's own work cost a third of them)
         let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
         let fields = AdjointFields { lw, c, u };
         let block = adjoint_block(layout);
@@ -957,31 +959,34 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         match &m.cpml {
             None => blocks.with_min_len(min_len.div_ceil(block)).enumerate().for_each(|(b, (lu, image))| {
                 let own = AdjointRows { lu, image };
-                adjoint_rows(layout, &m.stencil, b * block, extra_rows.clone(), fields, own, &mut |_, _, _| {});
+                adjoint_rows(layout, &m.stencil, b * block, extra_rows.clone(), fields, own);
             }),
             Some(cpml) => {
                 let width = 2 * cpml.strip();
                 let scratch_len = cpml.adjoint_scratch_len(layout);
                 let x_adjoint = lpsi_x.par_chunks_mut(block * width).zip(lzeta_x.par_chunks_mut(block * width));
-                let scratch = a.strip_scratch.par_chunks_mut(block * scratch_len);
+                let scratch = a.strip_scratch.par_chunks_mut(scratch_len);
                 blocks.zip(x_adjoint).zip(scratch).with_min_len(min_len.div_ceil(block)).enumerate().for_each(
                     |(b, (((lu, image), (lpsi, lzeta)), scratch))| {
                         let first = b * block;
-                        // the x layers of row r, after its interior update
-                        let mut x_layers = |r: usize, lu_row: &mut [T], image_row: &mut [T]| {
-                            let cells = (first + r) * nxp..(first + r + 1) * nxp;
-                            let x = r * width..(r + 1) * width;
-                            cpml.adjoint_x_row(
-                                layout,
-                                &lw[cells.clone()],
-                                &mut lpsi[x.clone()],
-                                &mut lzeta[x],
-                                ImagedAdjoint { lu: lu_row, image: image_row, u: &u[cells.clone()], c: &c[cells] },
-                                &mut scratch[r * scratch_len..(r + 1) * scratch_len],
-                            );
-                        };
-                        let own = AdjointRows { lu, image };
-                        adjoint_rows(layout, &m.stencil, first, extra_rows.clone(), fields, own, &mut x_layers);
+                        let count = lu.len() / nxp;
+                        let own = AdjointRows { lu: &mut lu[..], image: &mut image[..] };
+                        adjoint_rows(layout, &m.stencil, first, extra_rows.clone(), fields, own);
+                        // the x layers of the block's computed rows, after their interior update
+                        let computed = layout.computed_rows();
+                        let rows = first.max(computed.start)..(first + count).min(computed.end);
+                        if !rows.is_empty() {
+                            let local = (rows.start - first) * nxp..(rows.end - first) * nxp;
+                            let global = rows.start * nxp..rows.end * nxp;
+                            let x = (rows.start - first) * width..(rows.end - first) * width;
+                            let out = ImagedAdjoint {
+                                lu: &mut lu[local.clone()],
+                                image: &mut image[local],
+                                u: &u[global.clone()],
+                                c: &c[global.clone()],
+                            };
+                            cpml.adjoint_x_rows(layout, &lw[global], &mut lpsi[x.clone()], &mut lzeta[x], out, scratch);
+                        }
                     },
                 );
             }
