@@ -527,7 +527,7 @@ pub struct AdjointStripRows<'a> {
 
 /// The adjoint of both x strips of every row of `rows` (the right
 /// strip starting at column `right`), in one call: the per-call work of
-/// the per-row entry (checks, dispatch) cost a third of the x-layer
+/// the per-row entry (checks, dispatch) cost about a quarter of the x-layer
 /// adjoint. `coefficients = (a, b, w1, w2)` with `a`, `b` of both strips.
 /// Returns `false`, doing nothing, when the kernel does not apply.
 pub fn adjoint_strip_rows<const H: usize>(

@@ -951,7 +951,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         // per block of rows, in parallel: the interior (μu = 2μw − S μw' +
         // c ⊙ L μw; the vertical part of L μw alone on the halo rows above a
         // free surface), then the block's x-layer adjoints (one call for
-        // the block: per row, the call's own work cost a third of them)
+        // the block: per row, the call's own work cost about a quarter of them)
         let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
         let fields = AdjointFields { lw, c, u };
         let block = adjoint_block(layout);
