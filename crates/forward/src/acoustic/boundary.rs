@@ -346,9 +346,9 @@ impl<T: Real> Cpml<T> {
     }
 
     /// Scratch values [`Cpml::adjoint_z_group`] needs: three blocks of
-    /// `strip + 2·halo` padded rows and one row.
+    /// `strip + 2·halo` padded rows.
     pub fn adjoint_z_scratch_len(&self, layout: &Layout) -> usize {
-        (3 * (self.strip + 2 * layout.halo) + 1) * layout.nxp
+        3 * (self.strip + 2 * layout.halo) * layout.nxp
     }
 
     /// Adjoint of the z-layer operations of z strip `group`: `lw` (`μw =
@@ -392,17 +392,11 @@ impl<T: Real> Cpml<T> {
         let n = nxp - 2 * H;
         let padded = (s + 2 * H) * nxp;
         // strip row r is scratch row r + H; rows that are not compute rows stay zero
-        let (t, rest) = scratch[..3 * padded + nxp].split_at_mut(padded);
-        let (qt, rest) = rest.split_at_mut(padded);
-        let (v, d) = rest.split_at_mut(padded);
-        let d = &mut d[..n];
+        let (t, rest) = scratch[..3 * padded].split_at_mut(padded);
+        let (qt, v) = rest.split_at_mut(padded);
         let ImagedAdjoint { lu, image, u, c } = out;
-        // μu += c ⊙ d and image += u ⊙ d on the computed columns of padded row i
+        // the computed columns of padded row i of `out`'s arrays
         let cells = |row: usize| row * nxp + H..row * nxp + H + n;
-        let mut add = |i: usize, d: &[T]| {
-            let own = cells(i - out_first);
-            add_imaged(&mut lu[own.clone()], &mut image[own.clone()], &u[own.clone()], &c[own], d)
-        };
         let w1: [T; H] = std::array::from_fn(|k| self.w1z[k + 1]);
         let w2: [T; H] = std::array::from_fn(|k| self.w2z[k + 1]);
         let coefficient = |r: usize| (self.az[group * s + r], self.bz[group * s + r]);
@@ -410,21 +404,17 @@ impl<T: Real> Cpml<T> {
         for r in H..s - H {
             let (a, b) = coefficient(r);
             let i = first + r;
-            let outputs = t[cells(r + H)].iter_mut().zip(&mut qt[cells(r + H)]);
-            for ((zeta, (t, qt)), &q) in lzeta[cells(r)].iter_mut().zip(outputs).zip(&lw[cells(i)]) {
-                let total = *zeta + q;
-                *t = a * total;
-                *zeta = b * total;
-                *qt = q + *t;
-            }
+            let (t, qt) = (&mut t[cells(r + H)], &mut qt[cells(r + H)]);
+            split_zeta_adjoint(&mut lzeta[cells(r)], t, qt, &lw[cells(i)], a, b);
         }
         // λu += D²ᵀ t and λψ' += D¹ᵀ (q + t) on every strip row
         for r in 0..s {
+            let own = cells(first + r - out_first);
             let below: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H + k + 1)]);
             let above: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H - k - 1)]);
-            d.fill(T::zero());
-            add_symmetric::<T, H>(d, self.w2z[0], &t[cells(r + H)], &above, &below, &w2);
-            add(first + r, d);
+            let mid = &t[cells(r + H)];
+            let targets = (&mut lu[own.clone()], &mut image[own.clone()], &u[own.clone()], &c[own]);
+            add_symmetric_imaged::<T, H>(targets, self.w2z[0], mid, &above, &below, &w2);
             let below: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H + k + 1)]);
             let above: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H - k - 1)]);
             add_antisymmetric::<T, H>(&mut lpsi[cells(r)], &above, &below, &w1);
@@ -437,18 +427,90 @@ impl<T: Real> Cpml<T> {
                 v_row.fill(T::zero());
                 continue;
             }
-            for (v, p) in v_row.iter_mut().zip(&mut lpsi[cells(r)]) {
-                *v = a * *p;
-                *p *= b;
-            }
+            split_psi_adjoint(v_row, &mut lpsi[cells(r)], a, b);
         }
         for r in 0..s {
+            let own = cells(first + r - out_first);
             let below: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H + k + 1)]);
             let above: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H - k - 1)]);
-            d.fill(T::zero());
-            add_antisymmetric::<T, H>(d, &above, &below, &w1);
-            add(first + r, d);
+            let targets = (&mut lu[own.clone()], &mut image[own.clone()], &u[own.clone()], &c[own]);
+            add_antisymmetric_imaged::<T, H>(targets, &above, &below, &w1);
         }
+    }
+}
+
+/// The first step of the z-layer adjoint on a row: with `q = μw`,
+/// `total = λζ' + q`, then `t = a total`, `λζ = b total` and `qt = q + t`.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn split_zeta_adjoint<T: Real>(zeta: &mut [T], t: &mut [T], qt: &mut [T], q: &[T], a: T, b: T) {
+    let n = zeta.len();
+    let (t, qt, q) = (&mut t[..n], &mut qt[..n], &q[..n]);
+    for j in 0..n {
+        let total = zeta[j] + q[j];
+        t[j] = a * total;
+        zeta[j] = b * total;
+        qt[j] = q[j] + t[j];
+    }
+}
+
+/// The adjoint of `ψ' = bψ + a D¹u` on a row: `v = a λψ''`, `λψ = b λψ''`.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn split_psi_adjoint<T: Real>(v: &mut [T], psi: &mut [T], a: T, b: T) {
+    let n = v.len();
+    let psi = &mut psi[..n];
+    for j in 0..n {
+        v[j] = a * psi[j];
+        psi[j] *= b;
+    }
+}
+
+/// `lu += c ⊙ d`, `image += u ⊙ d` with `d = w0 mid + Σ_k w[k] (above[k] +
+/// below[k])` (row slices of one length): the transpose of the centred
+/// second derivative, added as a boundary contribution.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn add_symmetric_imaged<T: Real, const H: usize>(
+    (lu, image, u, c): (&mut [T], &mut [T], &[T], &[T]),
+    w0: T,
+    mid: &[T],
+    above: &[&[T]; H],
+    below: &[&[T]; H],
+    w: &[T; H],
+) {
+    let n = lu.len();
+    let (image, u, c, mid) = (&mut image[..n], &u[..n], &c[..n], &mid[..n]);
+    let above: [&[T]; H] = std::array::from_fn(|k| &above[k][..n]);
+    let below: [&[T]; H] = std::array::from_fn(|k| &below[k][..n]);
+    for j in 0..n {
+        let mut d = w0 * mid[j];
+        for k in 0..H {
+            d += w[k] * (above[k][j] + below[k][j]);
+        }
+        lu[j] += c[j] * d;
+        image[j] += u[j] * d;
+    }
+}
+
+/// `lu += c ⊙ d`, `image += u ⊙ d` with `d = Σ_k w[k] (above[k] −
+/// below[k])` (row slices of one length): the transpose of the centred
+/// first derivative, added as a boundary contribution.
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
+fn add_antisymmetric_imaged<T: Real, const H: usize>(
+    (lu, image, u, c): (&mut [T], &mut [T], &[T], &[T]),
+    above: &[&[T]; H],
+    below: &[&[T]; H],
+    w: &[T; H],
+) {
+    let n = lu.len();
+    let (image, u, c) = (&mut image[..n], &u[..n], &c[..n]);
+    let above: [&[T]; H] = std::array::from_fn(|k| &above[k][..n]);
+    let below: [&[T]; H] = std::array::from_fn(|k| &below[k][..n]);
+    for j in 0..n {
+        let mut d = T::zero();
+        for k in 0..H {
+            d += w[k] * (above[k][j] - below[k][j]);
+        }
+        lu[j] += c[j] * d;
+        image[j] += u[j] * d;
     }
 }
 
@@ -467,40 +529,6 @@ pub struct ImagedAdjoint<'a, T> {
     pub u: &'a [T],
     /// `v² dt²`.
     pub c: &'a [T],
-}
-
-/// `lu += c ⊙ d`, `image += u ⊙ d` (slices of one length).
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-fn add_imaged<T: Real>(lu: &mut [T], image: &mut [T], u: &[T], c: &[T], d: &[T]) {
-    let n = lu.len();
-    let (image, u, c, d) = (&mut image[..n], &u[..n], &c[..n], &d[..n]);
-    for j in 0..n {
-        lu[j] += c[j] * d[j];
-        image[j] += u[j] * d[j];
-    }
-}
-
-/// `out += w0 mid + Σ_k w[k] (above[k] + below[k])`, row slices of one length.
-#[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-fn add_symmetric<T: Real, const H: usize>(
-    out: &mut [T],
-    w0: T,
-    mid: &[T],
-    above: &[&[T]; H],
-    below: &[&[T]; H],
-    w: &[T; H],
-) {
-    let n = out.len();
-    let mid = &mid[..n];
-    let above: [&[T]; H] = std::array::from_fn(|k| &above[k][..n]);
-    let below: [&[T]; H] = std::array::from_fn(|k| &below[k][..n]);
-    for j in 0..n {
-        let mut sum = w0 * mid[j];
-        for k in 0..H {
-            sum += w[k] * (above[k][j] + below[k][j]);
-        }
-        out[j] += sum;
-    }
 }
 
 /// `out += Σ_k w[k] (above[k] − below[k])`, row slices of one length: the
