@@ -499,12 +499,14 @@ struct AdjointStripFields<'a> {
     pub t: &'a mut [f32],
     /// Scratch `q + t`.
     pub qt: &'a mut [f32],
+    /// Scratch: the first part of the row's `λu` contribution.
+    pub d: &'a mut [f32],
 }
 
 /// Whole padded rows for [`adjoint_strip_rows`]: `lw`, `c`, `u`, `lu` and
 /// `image` hold `nxp` values per row, `lpsi` and `lzeta` the rows' `2·strip`
-/// memory adjoints (left strip, then right), `scratch` the `t` and `q + t`
-/// of each side (`4·(strip + 2·halo)` values, zero outside what the
+/// memory adjoints (left strip, then right), `scratch` the `t`, `q + t` and
+/// `d` of each side (`6·(strip + 2·halo)` values, zero outside what the
 /// adjoint writes).
 pub struct AdjointStripRows<'a> {
     /// The scaled adjoint `μw = c ⊙ λw` of the updated field.
@@ -561,7 +563,8 @@ fn adjoint_strip_rows_avx<const H: usize>(
     for (((lw, c), u), ((lu, image), (lpsi, lzeta))) in fields.zip(outputs.zip(memory)) {
         for (side, start) in [(0, 0), (1, right)] {
             let (cols, range) = (start..start + s, side * s..(side + 1) * s);
-            let (t, qt) = scratch[2 * side * part..2 * (side + 1) * part].split_at_mut(part);
+            let (t, rest) = scratch[3 * side * part..3 * (side + 1) * part].split_at_mut(part);
+            let (qt, d) = rest.split_at_mut(part);
             let fields = AdjointStripFields {
                 lw: &lw[cols.clone()],
                 c: &c[cols.clone()],
@@ -572,6 +575,7 @@ fn adjoint_strip_rows_avx<const H: usize>(
                 lzeta: &mut lzeta[range.clone()],
                 t,
                 qt,
+                d,
             };
             adjoint_strip_avx::<H>(fields, (&a[range.clone()], &b[range], w1, w2));
         }
@@ -585,7 +589,7 @@ fn adjoint_strip_rows_avx<const H: usize>(
 #[inline]
 #[target_feature(enable = "avx")]
 fn adjoint_strip_avx<const H: usize>(fields: AdjointStripFields<'_>, (a, b, w1, w2): (&[f32], &[f32], &[f32], &[f32])) {
-    let AdjointStripFields { lw, c, u, lu, image, lpsi, lzeta, t, qt } = fields;
+    let AdjointStripFields { lw, c, u, lu, image, lpsi, lzeta, t, qt, d } = fields;
     let s = lpsi.len();
     let w1: [__m256; H] = std::array::from_fn(|k| _mm256_set1_ps(w1[k + 1]));
     let w2v: [__m256; H] = std::array::from_fn(|k| _mm256_set1_ps(w2[k + 1]));
@@ -608,8 +612,7 @@ fn adjoint_strip_avx<const H: usize>(fields: AdjointStripFields<'_>, (a, b, w1, 
             let difference = _mm256_sub_ps(load8(qt, H + m - k - 1), load8(qt, H + m + k + 1));
             dpsi = _mm256_add_ps(dpsi, _mm256_mul_ps(w1[k], difference));
         }
-        store8(lu, m, _mm256_add_ps(load8(lu, m), _mm256_mul_ps(load8(c, m), du)));
-        store8(image, m, _mm256_add_ps(load8(image, m), _mm256_mul_ps(load8(u, m), du)));
+        store8(d, m, du);
         store8(lpsi, m, _mm256_add_ps(load8(lpsi, m), dpsi));
     }
     // ψ' = bψ + a D¹u: v = a λψ'' into t, λψ = b λψ''
@@ -624,6 +627,7 @@ fn adjoint_strip_avx<const H: usize>(fields: AdjointStripFields<'_>, (a, b, w1, 
             let difference = _mm256_sub_ps(load8(t, H + m - k - 1), load8(t, H + m + k + 1));
             du = _mm256_add_ps(du, _mm256_mul_ps(w, difference));
         }
+        let du = _mm256_add_ps(load8(d, m), du);
         store8(lu, m, _mm256_add_ps(load8(lu, m), _mm256_mul_ps(load8(c, m), du)));
         store8(image, m, _mm256_add_ps(load8(image, m), _mm256_mul_ps(load8(u, m), du)));
     }

@@ -266,7 +266,8 @@ impl<T: Real> Cpml<T> {
         let part = s + 2 * layout.halo;
         let ImagedAdjoint { lu, image, u, c: c_row } = out;
         for (side, start) in self.x_strip_cols(layout).into_iter().enumerate() {
-            let (t, qt) = scratch[2 * side * part..2 * (side + 1) * part].split_at_mut(part);
+            let (t, rest) = scratch[3 * side * part..3 * (side + 1) * part].split_at_mut(part);
+            let (qt, d) = rest.split_at_mut(part);
             let range = side * s..(side + 1) * s;
             let cols = start..start + s;
             let co = StripCoefficients {
@@ -282,7 +283,7 @@ impl<T: Real> Cpml<T> {
                 c: &c_row[cols.clone()],
             };
             let (lpsi, lzeta) = (&mut lpsi[range.clone()], &mut lzeta[range.clone()]);
-            adjoint_strip_any_halo(layout.halo, &co, &lw[cols.clone()], (lpsi, lzeta), out, (t, qt));
+            adjoint_strip_any_halo(layout.halo, &co, &lw[cols.clone()], (lpsi, lzeta), out, (t, qt, d));
         }
     }
 
@@ -342,7 +343,7 @@ impl<T: Real> Cpml<T> {
 
     /// Scratch values that [`Cpml::adjoint_x_rows`] needs.
     pub fn adjoint_scratch_len(&self, layout: &Layout) -> usize {
-        4 * (self.strip + 2 * layout.halo)
+        6 * (self.strip + 2 * layout.halo)
     }
 
     /// Scratch values [`Cpml::adjoint_z_group`] needs: three blocks of
@@ -712,17 +713,20 @@ fn adjoint_strip_any_halo<T: Real>(
     lw: &[T],
     (lpsi, lzeta): (&mut [T], &mut [T]),
     out: ImagedAdjoint<'_, T>,
-    (t, qt): (&mut [T], &mut [T]),
+    scratch: (&mut [T], &mut [T], &mut [T]),
 ) {
-    with_halo!(halo, H => adjoint_strip::<T, H>(co, lw, lpsi, lzeta, out, t, qt));
+    with_halo!(halo, H => adjoint_strip::<T, H>(co, lw, lpsi, lzeta, out, scratch));
 }
 
 /// Adjoint of [`psi_strip`] and [`correct_strip`] on one strip, in gather
 /// form (every output reads its neighbours) so that it vectorises: with
 /// `q = c λw = μw`, `tz = λζ' + q`, `t = a tz` on the compute columns,
-/// `λζ = b tz`, `λu += D²ᵀ t + D¹ᵀ(a λψ'')` (each part `d` going in as
-/// `μu += c ⊙ d`, `image += u ⊙ d`) and `λψ' += D¹ᵀ (q + t)`, where
-/// `λψ''` is `λψ'` after that update, and finally `λψ = b λψ''`.
+/// `λζ = b tz`, `λu += D²ᵀ t + D¹ᵀ(a λψ'')` (the sum `d` going in as
+/// `μu += c ⊙ d`, `image += u ⊙ d`, once: its first part waits in scratch
+/// `d` for the second) and `λψ' += D¹ᵀ (q + t)`, where `λψ''` is `λψ'`
+/// after that update, and finally `λψ = b λψ''`. Scratch `t` and `qt` are
+/// `strip + 2·halo` long and zero outside what this writes; `d` is `strip`
+/// long.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
 fn adjoint_strip<T: Real, const H: usize>(
     co: &StripCoefficients<'_, T>,
@@ -730,11 +734,11 @@ fn adjoint_strip<T: Real, const H: usize>(
     lpsi: &mut [T],
     lzeta: &mut [T],
     out: ImagedAdjoint<'_, T>,
-    t: &mut [T],
-    qt: &mut [T],
+    (t, qt, d): (&mut [T], &mut [T], &mut [T]),
 ) {
     let s = lpsi.len();
     let ImagedAdjoint { lu, image, u, c } = out;
+    let d = &mut d[..s];
     let n = s - 2 * H;
     // scratch indexed from −H: t and q + t on the compute columns; zero
     // elsewhere (never written there)
@@ -768,8 +772,7 @@ fn adjoint_strip<T: Real, const H: usize>(
             du += w2[k] * (t_left[k][m] + t_right[k][m]);
             dpsi += w1[k] * (qt_left[k][m] - qt_right[k][m]);
         }
-        lu[m] += c[m] * du;
-        image[m] += u[m] * du;
+        d[m] = du;
         lpsi_all[m] += dpsi;
     }
     // ψ' = bψ + a D¹u
@@ -787,6 +790,7 @@ fn adjoint_strip<T: Real, const H: usize>(
         for k in 0..H {
             du += w1[k] * (v_left[k][m] - v_right[k][m]);
         }
+        let du = d[m] + du;
         lu[m] += c[m] * du;
         image[m] += u[m] * du;
     }
@@ -1021,9 +1025,9 @@ mod tests {
                 u: &u[cols.clone()],
                 c: &c[cols.clone()],
             };
-            let (mut t, mut qt) = (vec![0.0f32; s + 2 * H], vec![0.0f32; s + 2 * H]);
+            let (mut t, mut qt, mut d) = (vec![0.0f32; s + 2 * H], vec![0.0f32; s + 2 * H], vec![0.0f32; s]);
             let memory = (&mut lpsi[range.clone()], &mut lzeta[range]);
-            adjoint_strip::<f32, H>(&co, &lw[cols], memory.0, memory.1, out, &mut t, &mut qt);
+            adjoint_strip::<f32, H>(&co, &lw[cols], memory.0, memory.1, out, (&mut t, &mut qt, &mut d));
         }
         let (mut lu2, mut image2, mut lpsi2, mut lzeta2) = (lu0.clone(), image0, lpsi0, lzeta0);
         let mut scratch = vec![0.0f32; cpml.adjoint_scratch_len(&layout)];
