@@ -347,9 +347,9 @@ impl<T: Real> Cpml<T> {
     }
 
     /// Scratch values [`Cpml::adjoint_z_group`] needs: three blocks of
-    /// `strip + 2·halo` padded rows.
+    /// `strip + 2·halo` padded rows and one of `strip` rows.
     pub fn adjoint_z_scratch_len(&self, layout: &Layout) -> usize {
-        3 * (self.strip + 2 * layout.halo) * layout.nxp
+        (4 * self.strip + 6 * layout.halo) * layout.nxp
     }
 
     /// Adjoint of the z-layer operations of z strip `group`: `lw` (`μw =
@@ -361,8 +361,10 @@ impl<T: Real> Cpml<T> {
     /// form, like the x strips: with `q = c λw = μw`, `tz = λζ' + q`, `t = a tz`
     /// on the compute rows, `λζ = b tz`; then `λu += D²ᵀ t`,
     /// `λψ' += D¹ᵀ (q + t)`; then `v = a λψ''`, `λψ = b λψ''` on the rows the
-    /// forward step updated, and `λu += D¹ᵀ v`. Every output row reads its
-    /// `2·halo + 1` neighbours, whole rows at a time, so it vectorises.
+    /// forward step updated, and `λu += D¹ᵀ v`, the two parts of each row's
+    /// `λu` contribution summed before one update of `μu` and the image.
+    /// Every output row reads its `2·halo + 1` neighbours, whole rows at a
+    /// time, so it vectorises.
     pub fn adjoint_z_group(
         &self,
         layout: &Layout,
@@ -393,8 +395,10 @@ impl<T: Real> Cpml<T> {
         let n = nxp - 2 * H;
         let padded = (s + 2 * H) * nxp;
         // strip row r is scratch row r + H; rows that are not compute rows stay zero
-        let (t, rest) = scratch[..3 * padded].split_at_mut(padded);
-        let (qt, v) = rest.split_at_mut(padded);
+        let (t, rest) = scratch[..3 * padded + s * nxp].split_at_mut(padded);
+        let (qt, rest) = rest.split_at_mut(padded);
+        // `d` holds each strip row's first contribution until the second
+        let (v, d) = rest.split_at_mut(padded);
         let ImagedAdjoint { lu, image, u, c } = out;
         // the computed columns of padded row i of `out`'s arrays
         let cells = |row: usize| row * nxp + H..row * nxp + H + n;
@@ -408,14 +412,12 @@ impl<T: Real> Cpml<T> {
             let (t, qt) = (&mut t[cells(r + H)], &mut qt[cells(r + H)]);
             split_zeta_adjoint(&mut lzeta[cells(r)], t, qt, &lw[cells(i)], a, b);
         }
-        // λu += D²ᵀ t and λψ' += D¹ᵀ (q + t) on every strip row
+        // d = D²ᵀ t (λu's first part) and λψ' += D¹ᵀ (q + t) on every strip row
         for r in 0..s {
-            let own = cells(first + r - out_first);
             let below: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H + k + 1)]);
             let above: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H - k - 1)]);
             let mid = &t[cells(r + H)];
-            let targets = (&mut lu[own.clone()], &mut image[own.clone()], &u[own.clone()], &c[own]);
-            add_symmetric_imaged::<T, H>(targets, self.w2z[0], mid, &above, &below, &w2);
+            set_symmetric::<T, H>(&mut d[r * nxp..r * nxp + n], self.w2z[0], mid, &above, &below, &w2);
             let below: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H + k + 1)]);
             let above: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H - k - 1)]);
             add_antisymmetric::<T, H>(&mut lpsi[cells(r)], &above, &below, &w1);
@@ -435,7 +437,7 @@ impl<T: Real> Cpml<T> {
             let below: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H + k + 1)]);
             let above: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H - k - 1)]);
             let targets = (&mut lu[own.clone()], &mut image[own.clone()], &u[own.clone()], &c[own]);
-            add_antisymmetric_imaged::<T, H>(targets, &above, &below, &w1);
+            add_antisymmetric_imaged::<T, H>(targets, &d[r * nxp..r * nxp + n], &above, &below, &w1);
         }
     }
 }
@@ -465,20 +467,19 @@ fn split_psi_adjoint<T: Real>(v: &mut [T], psi: &mut [T], a: T, b: T) {
     }
 }
 
-/// `lu += c ⊙ d`, `image += u ⊙ d` with `d = w0 mid + Σ_k w[k] (above[k] +
-/// below[k])` (row slices of one length): the transpose of the centred
-/// second derivative, added as a boundary contribution.
+/// `out = w0 mid + Σ_k w[k] (above[k] + below[k])` (row slices of one
+/// length): the transpose of the centred second derivative.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
-fn add_symmetric_imaged<T: Real, const H: usize>(
-    (lu, image, u, c): (&mut [T], &mut [T], &[T], &[T]),
+fn set_symmetric<T: Real, const H: usize>(
+    out: &mut [T],
     w0: T,
     mid: &[T],
     above: &[&[T]; H],
     below: &[&[T]; H],
     w: &[T; H],
 ) {
-    let n = lu.len();
-    let (image, u, c, mid) = (&mut image[..n], &u[..n], &c[..n], &mid[..n]);
+    let n = out.len();
+    let mid = &mid[..n];
     let above: [&[T]; H] = std::array::from_fn(|k| &above[k][..n]);
     let below: [&[T]; H] = std::array::from_fn(|k| &below[k][..n]);
     for j in 0..n {
@@ -486,23 +487,23 @@ fn add_symmetric_imaged<T: Real, const H: usize>(
         for k in 0..H {
             d += w[k] * (above[k][j] + below[k][j]);
         }
-        lu[j] += c[j] * d;
-        image[j] += u[j] * d;
+        out[j] = d;
     }
 }
 
-/// `lu += c ⊙ d`, `image += u ⊙ d` with `d = Σ_k w[k] (above[k] −
-/// below[k])` (row slices of one length): the transpose of the centred
-/// first derivative, added as a boundary contribution.
+/// `lu += c ⊙ d`, `image += u ⊙ d` with `d = first + Σ_k w[k] (above[k] −
+/// below[k])` (row slices of one length): a boundary contribution whose
+/// second part is the transpose of the centred first derivative.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
 fn add_antisymmetric_imaged<T: Real, const H: usize>(
     (lu, image, u, c): (&mut [T], &mut [T], &[T], &[T]),
+    first: &[T],
     above: &[&[T]; H],
     below: &[&[T]; H],
     w: &[T; H],
 ) {
     let n = lu.len();
-    let (image, u, c) = (&mut image[..n], &u[..n], &c[..n]);
+    let (image, u, c, first) = (&mut image[..n], &u[..n], &c[..n], &first[..n]);
     let above: [&[T]; H] = std::array::from_fn(|k| &above[k][..n]);
     let below: [&[T]; H] = std::array::from_fn(|k| &below[k][..n]);
     for j in 0..n {
@@ -510,6 +511,7 @@ fn add_antisymmetric_imaged<T: Real, const H: usize>(
         for k in 0..H {
             d += w[k] * (above[k][j] - below[k][j]);
         }
+        let d = first[j] + d;
         lu[j] += c[j] * d;
         image[j] += u[j] * d;
     }
