@@ -1,11 +1,15 @@
 //! Criterion benchmarks of the acoustic time step (f32 and f64, order 8,
 //! CPML and sponge) on a 1000 x 1000 grid: the same job as
-//! `pdeinv bench forward --shape 1000,1000 --order 8` and the Devito anchor.
+//! `pdeinv bench forward --shape 1000,1000 --order 8` and the Devito anchor;
+//! and of the CPML's adjoints alone (the x strips of every row, the two z
+//! strips) at 600 x 600, the parts of an adjoint step that cost the most
+//! beyond the forward step's own work.
 
 use criterion::{Criterion, Throughput, criterion_main};
-use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary};
+use pdeinv_forward::acoustic::boundary::{Cpml, ImagedAdjoint};
+use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary, Layout};
 use pdeinv_forward::{AdjointPropagator, Parallelism, Propagator, Real};
-use pdeinv_grid::{Grid, Interpolation, point_weights};
+use pdeinv_grid::{Grid, Interpolation, central_first_derivative, central_second_derivative, point_weights};
 
 fn step_benchmark<T: Real>(c: &mut Criterion, boundary: Boundary, label: &str) {
     let n = 1000;
@@ -52,7 +56,53 @@ fn step_benchmark<T: Real>(c: &mut Criterion, boundary: Boundary, label: &str) {
     group.finish();
 }
 
+/// The CPML adjoints of one step on their own, in `f32` on one thread:
+/// `Cpml::adjoint_x_rows` on every computed row and `Cpml::adjoint_z_group`
+/// on both z strips of a 600 x 600 grid (order 8, 20 cells), on fields of
+/// smooth nonzero values.
+fn cpml_adjoint_benchmark(c: &mut Criterion) {
+    let n = 600;
+    let layout = Layout::new(true, n, n, 4, 20, false);
+    let (w1, w2) = (central_first_derivative(8), central_second_derivative(8));
+    let cpml = Cpml::<f32>::new(&layout, 10.0, 10.0, 1e-3, 2000.0, 10.0, &w1, &w2);
+    let len = layout.len();
+    let field = |scale: f32| -> Vec<f32> { (0..len).map(|i| ((i % 97) as f32 - 48.0) * scale).collect() };
+    let (lw, u, coefficient) = (field(1e-3), field(1e-3), field(1e-4));
+    let (mut lu, mut image) = (field(0.0), field(0.0));
+    let mut group = c.benchmark_group("cpml_adjoint_600x600_order8");
+    group.sample_size(30);
+    let z_len = cpml.z_len(&layout) / 2;
+    let (mut psi, mut zeta) = (vec![0.0f32; z_len], vec![0.0f32; z_len]);
+    let mut scratch = vec![0.0f32; cpml.adjoint_z_scratch_len(&layout)];
+    group.bench_function("z_strips_f32", |b| {
+        b.iter(|| {
+            for strip in 0..2 {
+                let out = ImagedAdjoint { lu: &mut lu, image: &mut image, u: &u, c: &coefficient };
+                cpml.adjoint_z_group(&layout, strip, &lw, &mut psi, &mut zeta, out, 0, &mut scratch);
+            }
+        })
+    });
+    let rows = layout.computed_rows();
+    let cells = rows.start * layout.nxp..rows.end * layout.nxp;
+    let x_len = rows.len() * 2 * cpml.strip();
+    let (mut psi, mut zeta) = (vec![0.0f32; x_len], vec![0.0f32; x_len]);
+    let mut scratch = vec![0.0f32; cpml.adjoint_scratch_len(&layout)];
+    group.bench_function("x_strips_f32", |b| {
+        b.iter(|| {
+            let out = ImagedAdjoint {
+                lu: &mut lu[cells.clone()],
+                image: &mut image[cells.clone()],
+                u: &u[cells.clone()],
+                c: &coefficient[cells.clone()],
+            };
+            cpml.adjoint_x_rows(&layout, &lw[cells.clone()], &mut psi, &mut zeta, out, &mut scratch);
+        })
+    });
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
+    cpml_adjoint_benchmark(c);
     step_benchmark::<f32>(c, Boundary::Cpml { width: 20 }, "cpml");
     if std::env::var_os("PDEINV_BENCH_ALL").is_some() {
         step_benchmark::<f32>(c, Boundary::Sponge { width: 20 }, "sponge");
