@@ -290,11 +290,11 @@ impl<T: Real> Cpml<T> {
     /// Adjoint of this step's x-layer operations (the `ψ_x` update, then
     /// the `ζ_x` update and correction of `w`) on the computed rows that
     /// `lw` and `out`'s arrays hold (whole padded rows), in one call (per
-    /// row, the call's own work cost about a quarter of the x-layer adjoint). `lw`
-    /// is the scaled adjoint `μw = c ⊙ λw` of `w`; `lpsi`, `lzeta` hold the
-    /// rows' `2·strip` adjoints of the updated variables on entry and of the
-    /// old ones on return; `out` receives the `λu` contributions `d`
-    /// (`μu += c ⊙ d`, `image += u ⊙ d`).
+    /// row, the call's own work cost about a quarter of the x-layer
+    /// adjoint). `lw` is the scaled adjoint `μw = c ⊙ λw` of `w`; `lpsi`,
+    /// `lzeta` hold the rows' `2·strip` adjoints of the updated variables on
+    /// entry and of the old ones on return; `out` receives the `λu`
+    /// contributions `d` (`μu += c ⊙ d`, `image += u ⊙ d`).
     ///
     /// `scratch` holds [`Cpml::adjoint_scratch_len`] values that are zero on
     /// first use; the adjoint writes only the middle of it, so the padding
