@@ -252,41 +252,6 @@ impl<T: Real> Cpml<T> {
 }
 
 impl<T: Real> Cpml<T> {
-    /// [`Cpml::adjoint_x_rows`] on one row, through the generic kernels.
-    fn adjoint_x_row(
-        &self,
-        layout: &Layout,
-        lw: &[T],
-        lpsi: &mut [T],
-        lzeta: &mut [T],
-        out: ImagedAdjoint<'_, T>,
-        scratch: &mut [T],
-    ) {
-        let s = self.strip;
-        let part = s + 2 * layout.halo;
-        let ImagedAdjoint { lu, image, u, c: c_row } = out;
-        for (side, start) in self.x_strip_cols(layout).into_iter().enumerate() {
-            let (t, rest) = scratch[3 * side * part..3 * (side + 1) * part].split_at_mut(part);
-            let (qt, d) = rest.split_at_mut(part);
-            let range = side * s..(side + 1) * s;
-            let cols = start..start + s;
-            let co = StripCoefficients {
-                a: &self.ax[range.clone()],
-                b: &self.bx[range.clone()],
-                w1: &self.w1x,
-                w2: &self.w2x,
-            };
-            let out = ImagedAdjoint {
-                lu: &mut lu[cols.clone()],
-                image: &mut image[cols.clone()],
-                u: &u[cols.clone()],
-                c: &c_row[cols.clone()],
-            };
-            let (lpsi, lzeta) = (&mut lpsi[range.clone()], &mut lzeta[range.clone()]);
-            adjoint_strip_any_halo(layout.halo, &co, &lw[cols.clone()], (lpsi, lzeta), out, (t, qt, d));
-        }
-    }
-
     /// Adjoint of this step's x-layer operations (the `ψ_x` update, then
     /// the `ζ_x` update and correction of `w`) on the computed rows that
     /// `lw` and `out`'s arrays hold (whole padded rows), in one call (per
@@ -332,12 +297,31 @@ impl<T: Real> Cpml<T> {
                 return;
             }
         }
-        let width = 2 * self.strip;
+        // the generic kernels, row by row and strip by strip
+        let (s, part) = (self.strip, self.strip + 2 * layout.halo);
         let cells = lw.chunks_exact(nxp).zip(u.chunks_exact(nxp)).zip(c.chunks_exact(nxp));
         let outputs = lu.chunks_exact_mut(nxp).zip(image.chunks_exact_mut(nxp));
-        let memory = lpsi.chunks_exact_mut(width).zip(lzeta.chunks_exact_mut(width));
+        let memory = lpsi.chunks_exact_mut(2 * s).zip(lzeta.chunks_exact_mut(2 * s));
         for (((lw, u), c), ((lu, image), (lpsi, lzeta))) in cells.zip(outputs.zip(memory)) {
-            self.adjoint_x_row(layout, lw, lpsi, lzeta, ImagedAdjoint { lu, image, u, c }, scratch);
+            for (side, start) in self.x_strip_cols(layout).into_iter().enumerate() {
+                let (t, rest) = scratch[3 * side * part..3 * (side + 1) * part].split_at_mut(part);
+                let (qt, d) = rest.split_at_mut(part);
+                let (range, cols) = (side * s..(side + 1) * s, start..start + s);
+                let co = StripCoefficients {
+                    a: &self.ax[range.clone()],
+                    b: &self.bx[range.clone()],
+                    w1: &self.w1x,
+                    w2: &self.w2x,
+                };
+                let out = ImagedAdjoint {
+                    lu: &mut lu[cols.clone()],
+                    image: &mut image[cols.clone()],
+                    u: &u[cols.clone()],
+                    c: &c[cols.clone()],
+                };
+                let memory = (&mut lpsi[range.clone()], &mut lzeta[range]);
+                adjoint_strip_any_halo(layout.halo, &co, &lw[cols], memory, out, (t, qt, d));
+            }
         }
     }
 
@@ -706,8 +690,8 @@ fn correct_strip<T: Real, const H: usize>(
 }
 
 /// [`adjoint_strip`] for the half-width `halo`, out of line: inlined, its
-/// eight instances made [`Cpml::adjoint_x_row`] a large function whose
-/// every call (two per row) spilled and reloaded a large stack frame.
+/// eight instances made the x-layer adjoint a large function whose every
+/// call (two per row) spilled and reloaded a large stack frame.
 #[inline(never)]
 fn adjoint_strip_any_halo<T: Real>(
     halo: usize,
