@@ -478,8 +478,8 @@ fn correct_strips_avx<const H: usize>(
 
 /// One x strip's row for [`adjoint_strip_avx`]: `lw`, `c`, `u` and `lu`, `image`
 /// are the strip's segments of the padded rows, `lpsi`, `lzeta` its memory
-/// adjoints, `t`, `qt` its scratch (`strip + 2·halo` values each, zero
-/// outside the computed columns).
+/// adjoints, `t`, `qt`, `v` its scratch (`strip + 2·halo` values each,
+/// zero outside the computed columns), `d` scratch of `strip` values.
 struct AdjointStripFields<'a> {
     /// The scaled adjoint `μw = c ⊙ λw` of the updated field.
     pub lw: &'a [f32],
@@ -499,15 +499,17 @@ struct AdjointStripFields<'a> {
     pub t: &'a mut [f32],
     /// Scratch `q + t`.
     pub qt: &'a mut [f32],
+    /// Scratch `v = a λψ''`.
+    pub v: &'a mut [f32],
     /// Scratch: the first part of the row's `λu` contribution.
     pub d: &'a mut [f32],
 }
 
 /// Whole padded rows for [`adjoint_strip_rows`]: `lw`, `c`, `u`, `lu` and
 /// `image` hold `nxp` values per row, `lpsi` and `lzeta` the rows' `2·strip`
-/// memory adjoints (left strip, then right), `scratch` the `t`, `q + t` and
-/// `d` of each side (`6·(strip + 2·halo)` values, zero outside what the
-/// adjoint writes).
+/// memory adjoints (left strip, then right), `scratch` the `t`, `q + t`,
+/// `v` and `d` of each side (`8·(strip + 2·halo)` values, zero outside what
+/// the adjoint writes).
 pub struct AdjointStripRows<'a> {
     /// The scaled adjoint `μw = c ⊙ λw` of the updated field.
     pub lw: &'a [f32],
@@ -563,8 +565,9 @@ fn adjoint_strip_rows_avx<const H: usize>(
     for (((lw, c), u), ((lu, image), (lpsi, lzeta))) in fields.zip(outputs.zip(memory)) {
         for (side, start) in [(0, 0), (1, right)] {
             let (cols, range) = (start..start + s, side * s..(side + 1) * s);
-            let (t, rest) = scratch[3 * side * part..3 * (side + 1) * part].split_at_mut(part);
-            let (qt, d) = rest.split_at_mut(part);
+            let (t, rest) = scratch[4 * side * part..4 * (side + 1) * part].split_at_mut(part);
+            let (qt, rest) = rest.split_at_mut(part);
+            let (v, d) = rest.split_at_mut(part);
             let fields = AdjointStripFields {
                 lw: &lw[cols.clone()],
                 c: &c[cols.clone()],
@@ -575,6 +578,7 @@ fn adjoint_strip_rows_avx<const H: usize>(
                 lzeta: &mut lzeta[range.clone()],
                 t,
                 qt,
+                v,
                 d,
             };
             adjoint_strip_avx::<H>(fields, (&a[range.clone()], &b[range], w1, w2));
@@ -589,7 +593,7 @@ fn adjoint_strip_rows_avx<const H: usize>(
 #[inline]
 #[target_feature(enable = "avx")]
 fn adjoint_strip_avx<const H: usize>(fields: AdjointStripFields<'_>, (a, b, w1, w2): (&[f32], &[f32], &[f32], &[f32])) {
-    let AdjointStripFields { lw, c, u, lu, image, lpsi, lzeta, t, qt, d } = fields;
+    let AdjointStripFields { lw, c, u, lu, image, lpsi, lzeta, t, qt, v, d } = fields;
     let s = lpsi.len();
     let w1: [__m256; H] = std::array::from_fn(|k| _mm256_set1_ps(w1[k + 1]));
     let w2v: [__m256; H] = std::array::from_fn(|k| _mm256_set1_ps(w2[k + 1]));
@@ -603,7 +607,12 @@ fn adjoint_strip_avx<const H: usize>(fields: AdjointStripFields<'_>, (a, b, w1, 
         store8(t, j + H, tt);
         store8(qt, j + H, _mm256_add_ps(q, tt));
     }
-    for m in (0..s).step_by(STRIP_LANES) {
+    // d = D²ᵀ t, λψ'' = λψ' + D¹ᵀ (q + t); then, for ψ' = bψ + a D¹u,
+    // v = a λψ'' and λψ = b λψ''. Only the computed columns: the strip's
+    // layer spread by H still lies inside them (the strip is at least
+    // `width + 3·halo` wide), so beyond them `d` is zero or falls on the
+    // halo, where `c` and `u` are zero, and `λψ` is never read.
+    for m in (H..s - H).step_by(STRIP_LANES) {
         let mut du = _mm256_mul_ps(w0, load8(t, H + m));
         let mut dpsi = _mm256_setzero_ps();
         for k in 0..H {
@@ -613,18 +622,14 @@ fn adjoint_strip_avx<const H: usize>(fields: AdjointStripFields<'_>, (a, b, w1, 
             dpsi = _mm256_add_ps(dpsi, _mm256_mul_ps(w1[k], difference));
         }
         store8(d, m, du);
-        store8(lpsi, m, _mm256_add_ps(load8(lpsi, m), dpsi));
+        let p = _mm256_add_ps(load8(lpsi, m), dpsi);
+        store8(v, m + H, _mm256_mul_ps(load8(a, m), p));
+        store8(lpsi, m, _mm256_mul_ps(p, load8(b, m)));
     }
-    // ψ' = bψ + a D¹u: v = a λψ'' into t, λψ = b λψ''
-    for j in (H..s - H).step_by(STRIP_LANES) {
-        let p = load8(lpsi, j);
-        store8(t, j + H, _mm256_mul_ps(load8(a, j), p));
-        store8(lpsi, j, _mm256_mul_ps(p, load8(b, j)));
-    }
-    for m in (0..s).step_by(STRIP_LANES) {
+    for m in (H..s - H).step_by(STRIP_LANES) {
         let mut du = _mm256_setzero_ps();
         for (k, &w) in w1.iter().enumerate() {
-            let difference = _mm256_sub_ps(load8(t, H + m - k - 1), load8(t, H + m + k + 1));
+            let difference = _mm256_sub_ps(load8(v, H + m - k - 1), load8(v, H + m + k + 1));
             du = _mm256_add_ps(du, _mm256_mul_ps(w, difference));
         }
         let du = _mm256_add_ps(load8(d, m), du);

@@ -304,8 +304,9 @@ impl<T: Real> Cpml<T> {
         let memory = lpsi.chunks_exact_mut(2 * s).zip(lzeta.chunks_exact_mut(2 * s));
         for (((lw, u), c), ((lu, image), (lpsi, lzeta))) in cells.zip(outputs.zip(memory)) {
             for (side, start) in self.x_strip_cols(layout).into_iter().enumerate() {
-                let (t, rest) = scratch[3 * side * part..3 * (side + 1) * part].split_at_mut(part);
-                let (qt, d) = rest.split_at_mut(part);
+                let (t, rest) = scratch[4 * side * part..4 * (side + 1) * part].split_at_mut(part);
+                let (qt, rest) = rest.split_at_mut(part);
+                let (v, d) = rest.split_at_mut(part);
                 let (range, cols) = (side * s..(side + 1) * s, start..start + s);
                 let co = StripCoefficients {
                     a: &self.ax[range.clone()],
@@ -320,14 +321,14 @@ impl<T: Real> Cpml<T> {
                     c: &c[cols.clone()],
                 };
                 let memory = (&mut lpsi[range.clone()], &mut lzeta[range]);
-                adjoint_strip_any_halo(layout.halo, &co, &lw[cols], memory, out, (t, qt, d));
+                adjoint_strip_any_halo(layout.halo, &co, &lw[cols], memory, out, (t, qt, v, d));
             }
         }
     }
 
     /// Scratch values that [`Cpml::adjoint_x_rows`] needs.
     pub fn adjoint_scratch_len(&self, layout: &Layout) -> usize {
-        6 * (self.strip + 2 * layout.halo)
+        8 * (self.strip + 2 * layout.halo)
     }
 
     /// Scratch values [`Cpml::adjoint_z_group`] needs: three blocks of
@@ -396,8 +397,11 @@ impl<T: Real> Cpml<T> {
             let (t, qt) = (&mut t[cells(r + H)], &mut qt[cells(r + H)]);
             split_zeta_adjoint(&mut lzeta[cells(r)], t, qt, &lw[cells(i)], a, b);
         }
-        // d = D²ᵀ t (λu's first part) and λψ' += D¹ᵀ (q + t) on every strip row
-        for r in 0..s {
+        // d = D²ᵀ t (λu's first part) and λψ' += D¹ᵀ (q + t); then, row by
+        // row, the adjoint of ψ' = bψ + a D¹u. Like the x strips' (see
+        // `adjoint_strip`), these and the last pass run on the compute rows
+        // only: the layer spread by H rows stays inside them.
+        for r in H..s - H {
             let below: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H + k + 1)]);
             let above: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H - k - 1)]);
             let mid = &t[cells(r + H)];
@@ -405,9 +409,6 @@ impl<T: Real> Cpml<T> {
             let below: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H + k + 1)]);
             let above: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H - k - 1)]);
             add_antisymmetric::<T, H>(&mut lpsi[cells(r)], &above, &below, &w1);
-        }
-        // ψ' = bψ + a D¹u, on the rows the forward step updated
-        for r in H..s - H {
             let (a, b) = coefficient(r);
             let v_row = &mut v[cells(r + H)];
             if a == T::zero() {
@@ -416,7 +417,7 @@ impl<T: Real> Cpml<T> {
             }
             split_psi_adjoint(v_row, &mut lpsi[cells(r)], a, b);
         }
-        for r in 0..s {
+        for r in H..s - H {
             let own = cells(first + r - out_first);
             let below: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H + k + 1)]);
             let above: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H - k - 1)]);
@@ -699,7 +700,7 @@ fn adjoint_strip_any_halo<T: Real>(
     lw: &[T],
     (lpsi, lzeta): (&mut [T], &mut [T]),
     out: ImagedAdjoint<'_, T>,
-    scratch: (&mut [T], &mut [T], &mut [T]),
+    scratch: (&mut [T], &mut [T], &mut [T], &mut [T]),
 ) {
     with_halo!(halo, H => adjoint_strip::<T, H>(co, lw, lpsi, lzeta, out, scratch));
 }
@@ -710,9 +711,16 @@ fn adjoint_strip_any_halo<T: Real>(
 /// `λζ = b tz`, `λu += D²ᵀ t + D¹ᵀ(a λψ'')` (the sum `d` going in as
 /// `μu += c ⊙ d`, `image += u ⊙ d`, once: its first part waits in scratch
 /// `d` for the second) and `λψ' += D¹ᵀ (q + t)`, where `λψ''` is `λψ'`
-/// after that update, and finally `λψ = b λψ''`. Scratch `t` and `qt` are
-/// `strip + 2·halo` long and zero outside what this writes; `d` is `strip`
-/// long.
+/// after that update, and finally `λψ = b λψ''`. Scratch `t`, `qt` and `v`
+/// are `strip + 2·halo` long and zero outside what this writes; `d` is
+/// `strip` long.
+///
+/// Every pass runs on the computed columns `H..strip−H` only. The
+/// transposed stencils spread the layer (where `a ≠ 0`) by `H` columns,
+/// and that stays inside them, since a strip is at least `width + 3·halo`
+/// wide: beyond them `d` is exactly zero (the right strip's first columns)
+/// or falls on the halo, where `c` and `u` are zero; and `λψ` there is
+/// never read.
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx+avx2+fma", "x86_64+avx+avx2+fma"))]
 fn adjoint_strip<T: Real, const H: usize>(
     co: &StripCoefficients<'_, T>,
@@ -720,22 +728,22 @@ fn adjoint_strip<T: Real, const H: usize>(
     lpsi: &mut [T],
     lzeta: &mut [T],
     out: ImagedAdjoint<'_, T>,
-    (t, qt, d): (&mut [T], &mut [T], &mut [T]),
+    (t, qt, v, d): (&mut [T], &mut [T], &mut [T], &mut [T]),
 ) {
     let s = lpsi.len();
     let ImagedAdjoint { lu, image, u, c } = out;
-    let d = &mut d[..s];
     let n = s - 2 * H;
-    // scratch indexed from −H: t and q + t on the compute columns; zero
-    // elsewhere (never written there)
-    let (t, qt) = (&mut t[..s + 2 * H], &mut qt[..s + 2 * H]);
+    let columns = H..H + n;
+    let d = &mut d[columns.clone()];
+    // scratch indexed from −H (scratch index m + H is strip column m): t,
+    // q + t and v on the compute columns; zero elsewhere (never written there)
+    let (t, qt, v) = (&mut t[..s + 2 * H], &mut qt[..s + 2 * H], &mut v[..s + 2 * H]);
     let w1: [T; H] = std::array::from_fn(|k| co.w1[k + 1]);
     let w2: [T; H] = std::array::from_fn(|k| co.w2[k + 1]);
-    let columns = H..H + n;
-    let coefficients = co.a[columns.clone()].iter().zip(&co.b[columns.clone()]);
+    let (a, b) = (&co.a[columns.clone()], &co.b[columns.clone()]);
     let outputs = t[2 * H..2 * H + n].iter_mut().zip(&mut qt[2 * H..2 * H + n]);
     for (((lzeta, (&a, &b)), &q), (t, qt)) in
-        lzeta[columns.clone()].iter_mut().zip(coefficients).zip(&lw[columns]).zip(outputs)
+        lzeta[columns.clone()].iter_mut().zip(a.iter().zip(b)).zip(&lw[columns.clone()]).zip(outputs)
     {
         let total = *lzeta + q;
         let tt = a * total;
@@ -743,15 +751,15 @@ fn adjoint_strip<T: Real, const H: usize>(
         *t = tt;
         *qt = q + tt;
     }
-    // λu += D²ᵀ t, λψ' += D¹ᵀ (q + t), over every strip column (scratch
-    // index m + H is strip column m)
-    let t_mid = &t[H..H + s];
-    let t_left: [&[T]; H] = std::array::from_fn(|k| &t[H - k - 1..][..s]);
-    let t_right: [&[T]; H] = std::array::from_fn(|k| &t[H + k + 1..][..s]);
-    let qt_left: [&[T]; H] = std::array::from_fn(|k| &qt[H - k - 1..][..s]);
-    let qt_right: [&[T]; H] = std::array::from_fn(|k| &qt[H + k + 1..][..s]);
-    let (lu, image, u, c, lpsi_all) = (&mut lu[..s], &mut image[..s], &u[..s], &c[..s], &mut lpsi[..s]);
-    for m in 0..s {
+    // d = D²ᵀ t, λψ'' = λψ' + D¹ᵀ (q + t); then, for ψ' = bψ + a D¹u,
+    // v = a λψ'' and λψ = b λψ''
+    let t_mid = &t[2 * H..2 * H + n];
+    let t_left: [&[T]; H] = std::array::from_fn(|k| &t[2 * H - k - 1..][..n]);
+    let t_right: [&[T]; H] = std::array::from_fn(|k| &t[2 * H + k + 1..][..n]);
+    let qt_left: [&[T]; H] = std::array::from_fn(|k| &qt[2 * H - k - 1..][..n]);
+    let qt_right: [&[T]; H] = std::array::from_fn(|k| &qt[2 * H + k + 1..][..n]);
+    let (lpsi, v_mid) = (&mut lpsi[columns.clone()], &mut v[2 * H..2 * H + n]);
+    for m in 0..n {
         let mut du = co.w2[0] * t_mid[m];
         let mut dpsi = T::zero();
         for k in 0..H {
@@ -759,19 +767,14 @@ fn adjoint_strip<T: Real, const H: usize>(
             dpsi += w1[k] * (qt_left[k][m] - qt_right[k][m]);
         }
         d[m] = du;
-        lpsi_all[m] += dpsi;
+        let p = lpsi[m] + dpsi;
+        v_mid[m] = a[m] * p;
+        lpsi[m] = p * b[m];
     }
-    // ψ' = bψ + a D¹u
-    let v = t;
-    for ((v, p), (&a, &b)) in
-        v[2 * H..H + s - H].iter_mut().zip(&mut lpsi[H..s - H]).zip(co.a[H..s - H].iter().zip(&co.b[H..s - H]))
-    {
-        *v = a * *p;
-        *p *= b;
-    }
-    let v_left: [&[T]; H] = std::array::from_fn(|k| &v[H - k - 1..][..s]);
-    let v_right: [&[T]; H] = std::array::from_fn(|k| &v[H + k + 1..][..s]);
-    for m in 0..s {
+    let v_left: [&[T]; H] = std::array::from_fn(|k| &v[2 * H - k - 1..][..n]);
+    let v_right: [&[T]; H] = std::array::from_fn(|k| &v[2 * H + k + 1..][..n]);
+    let (lu, image, u, c) = (&mut lu[columns.clone()], &mut image[columns.clone()], &u[columns.clone()], &c[columns]);
+    for m in 0..n {
         let mut du = T::zero();
         for k in 0..H {
             du += w1[k] * (v_left[k][m] - v_right[k][m]);
@@ -1011,9 +1014,11 @@ mod tests {
                 u: &u[cols.clone()],
                 c: &c[cols.clone()],
             };
-            let (mut t, mut qt, mut d) = (vec![0.0f32; s + 2 * H], vec![0.0f32; s + 2 * H], vec![0.0f32; s]);
+            let (mut t, mut qt, mut v) = (vec![0.0f32; s + 2 * H], vec![0.0f32; s + 2 * H], vec![0.0f32; s + 2 * H]);
+            let mut d = vec![0.0f32; s];
             let memory = (&mut lpsi[range.clone()], &mut lzeta[range]);
-            adjoint_strip::<f32, H>(&co, &lw[cols], memory.0, memory.1, out, (&mut t, &mut qt, &mut d));
+            let scratch = (&mut t[..], &mut qt[..], &mut v[..], &mut d[..]);
+            adjoint_strip::<f32, H>(&co, &lw[cols], memory.0, memory.1, out, scratch);
         }
         let (mut lu2, mut image2, mut lpsi2, mut lzeta2) = (lu0.clone(), image0, lpsi0, lzeta0);
         let mut scratch = vec![0.0f32; cpml.adjoint_scratch_len(&layout)];
