@@ -3,10 +3,11 @@
 //! `pdeinv bench forward --shape 1000,1000 --order 8` and the Devito anchor;
 //! and of the CPML's adjoints alone (the x strips of every row, the two z
 //! strips) at 600 x 600, the parts of an adjoint step that cost the most
-//! beyond the forward step's own work.
+//! beyond the forward step's own work, beside the forward step's CPML work
+//! on the same strips.
 
 use criterion::{Criterion, Throughput, criterion_main};
-use pdeinv_forward::acoustic::boundary::{Cpml, ImagedAdjoint};
+use pdeinv_forward::acoustic::boundary::{Cpml, ImagedAdjoint, XStripRows};
 use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary, Layout};
 use pdeinv_forward::{AdjointPropagator, Parallelism, Propagator, Real};
 use pdeinv_grid::{Grid, Interpolation, central_first_derivative, central_second_derivative, point_weights};
@@ -96,6 +97,37 @@ fn cpml_adjoint_benchmark(c: &mut Criterion) {
                 c: &coefficient[cells.clone()],
             };
             cpml.adjoint_x_rows(&layout, &lw[cells.clone()], &mut psi, &mut zeta, out, &mut scratch);
+        })
+    });
+    // the forward step's CPML work on the same strips, for comparison
+    let (mut psi, mut zeta) = (vec![0.0f32; x_len], vec![0.0f32; x_len]);
+    group.bench_function("x_strips_forward_f32", |b| {
+        b.iter(|| {
+            cpml.psi_x_rows(&layout, &u[cells.clone()], &mut psi);
+            let rows = XStripRows {
+                u: &u[cells.clone()],
+                psi: &psi,
+                zeta: &mut zeta,
+                c: &coefficient[cells.clone()],
+                out: &mut lu[cells.clone()],
+            };
+            cpml.correct_x_rows(&layout, rows);
+        })
+    });
+    let nxp = layout.nxp;
+    let (mut psi, mut zeta) = (vec![0.0f32; z_len], vec![0.0f32; z_len]);
+    group.bench_function("z_strips_forward_f32", |b| {
+        b.iter(|| {
+            for (strip, &first) in cpml.z_strip_rows().iter().enumerate() {
+                for (r, psi_row) in psi.chunks_exact_mut(nxp).enumerate() {
+                    cpml.psi_z_row(&layout, strip, r, &u, psi_row);
+                }
+                for (r, zeta_row) in zeta.chunks_exact_mut(nxp).enumerate() {
+                    let i = first + r;
+                    let (c_row, out) = (&coefficient[i * nxp..(i + 1) * nxp], &mut lu[i * nxp..(i + 1) * nxp]);
+                    cpml.correct_z_row(&layout, strip, r, &u, &psi, zeta_row, c_row, out);
+                }
+            }
         })
     });
     group.finish();

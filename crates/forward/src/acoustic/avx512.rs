@@ -10,7 +10,11 @@
 //! rows cache-line aligned (see [`super::layout`]), every load of the main
 //! loop touches one line. Measured on this machine's AVX-512 core, a
 //! standalone order-8 probe ran 15–20% faster than the compiler's version of
-//! the same arithmetic on the same aligned rows.
+//! the same arithmetic on the same aligned rows. The columns after the last
+//! whole chunk go last, as a partial chunk: computed first (the old way,
+//! from whole unaligned chunks overlapping the main loop's last one), their
+//! loads missed the cache on every row, before the prefetchers reached the
+//! row's end.
 //!
 //! Per cell the arithmetic is exactly that of the generic kernel (same
 //! operations, same order, fused multiply-adds where it fuses), so results
@@ -24,15 +28,17 @@
 //! (no fused multiply-adds there, the same order of operations).
 //!
 //! Safety: vector loads and stores go through `bytemuck` casts of
-//! bounds-checked `[f32; 16]` chunks (no pointers). The one `unsafe` is the
-//! call into the `#[target_feature]` code, made only after the running CPU
-//! reported AVX-512F.
+//! bounds-checked `[f32; 16]` chunks, except the masked ones of a row's
+//! last partial chunk, which take the pointer of a bounds-checked slice of
+//! exactly the lanes they enable. The other `unsafe` is the call into the
+//! `#[target_feature]` code, made only after the running CPU reported
+//! AVX-512F.
 #![allow(unsafe_code)]
 
 use std::arch::x86_64::{
     __m256, __m512, _mm256_add_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_sub_ps, _mm512_add_ps,
-    _mm512_alignr_epi32, _mm512_castps_si512, _mm512_castsi512_ps, _mm512_fmadd_ps, _mm512_mul_ps, _mm512_set1_ps,
-    _mm512_sub_ps,
+    _mm512_alignr_epi32, _mm512_castps_si512, _mm512_castsi512_ps, _mm512_fmadd_ps, _mm512_mask_storeu_ps,
+    _mm512_maskz_loadu_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_sub_ps,
 };
 
 /// Columns per vector.
@@ -137,20 +143,6 @@ struct Weights<const H: usize> {
     x: [__m512; H],
 }
 
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn load(values: &[f32], at: usize) -> __m512 {
-    let chunk: [f32; LANES] = values[at..at + LANES].try_into().expect("sixteen values");
-    bytemuck::cast(chunk)
-}
-
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn store(values: &mut [f32], at: usize, v: __m512) {
-    let chunk: &mut [f32; LANES] = (&mut values[at..at + LANES]).try_into().expect("sixteen values");
-    *chunk = bytemuck::cast(v);
-}
-
 /// Lanes `t ↦ [low | high][t + offset]`: sixteen consecutive values from
 /// two adjacent chunks (`valignd`), `offset` in 1..=15.
 #[inline]
@@ -216,30 +208,6 @@ fn output<const H: usize>(
     (_mm512_fmadd_ps(c, lap, _mm512_sub_ps(_mm512_add_ps(here, here), old)), lap)
 }
 
-/// The output of [`output`] (same operations, same order) from unaligned
-/// loads only, for the chunk of `u` at flat index `at`: the last columns of
-/// a row, which do not fill an aligned chunk.
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn output_unaligned<const H: usize>(
-    w: &Weights<H>,
-    u: &[f32],
-    nxp: usize,
-    at: usize,
-    old: __m512,
-    c: __m512,
-) -> (__m512, __m512) {
-    let here = load(u, at);
-    let mut lap = _mm512_mul_ps(w.center, here);
-    for k in 1..=H {
-        let vertical = _mm512_add_ps(load(u, at - k * nxp), load(u, at + k * nxp));
-        lap = _mm512_fmadd_ps(w.z[k - 1], vertical, lap);
-        let horizontal = _mm512_add_ps(load(u, at - k), load(u, at + k));
-        lap = _mm512_fmadd_ps(w.x[k - 1], horizontal, lap);
-    }
-    (_mm512_fmadd_ps(c, lap, _mm512_sub_ps(_mm512_add_ps(here, here), old)), lap)
-}
-
 /// Rows `i .. i + R` (`R` is 1 or 2): the `2H + R` input rows are loaded
 /// once per chunk for all outputs. `out` and `c` hold the `R` rows; with
 /// `IMAGE`, so do `field` and `image`, and `image += field ⊙ lap` (the
@@ -257,15 +225,6 @@ fn block<const H: usize, const R: usize, const IMAGE: bool>(
     // input row `q` (0 ..= 2H + R − 1) is padded row i − H + q
     let base = |q: usize| (i + q - H) * nxp;
     let end = nxp - H;
-    // The last LANES computed columns, unaligned, computed first (from the
-    // old `out`) and stored last: the main loop may overlap them, with
-    // identical values.
-    let last = end - LANES;
-    let tail: [(__m512, __m512); R] = std::array::from_fn(|r| {
-        let at = r * nxp + last;
-        let (value, lap) = output_unaligned(w, u, nxp, base(H + r) + last, load(out, at), load(c, at));
-        (value, if IMAGE { _mm512_fmadd_ps(load(field, at), lap, load(image, at)) } else { lap })
-    });
     // Main loop: aligned chunks from column H; neighbours across chunk
     // edges come from the chunks before and after (the one before column H
     // starts in the row above, which exists: computed rows start at `halo`).
@@ -337,12 +296,65 @@ fn block<const H: usize, const R: usize, const IMAGE: bool>(
         before = here;
         here = after;
     }
-    for (r, (value, imaged)) in tail.into_iter().enumerate() {
-        store(out, r * nxp + last, value);
-        if IMAGE {
-            store(image, r * nxp + last, imaged);
+    // The last `rest` computed columns (fewer than a chunk): the chunk at
+    // column `p`, in lanes `..rest`. Partial loads fill the other lanes
+    // with zeros, which reach only outputs that are not stored. The `mid`
+    // rows reach the chunk at `p`; the chunk after it is loaded as far as
+    // the row goes. (Nothing is carried over from the loop: values kept
+    // for after it made the loop spill registers.)
+    let (p, rest) = (H + span, end - H - span);
+    if rest > 0 {
+        for r in 0..R {
+            let at = base(H + r) + p;
+            let after = load_partial(u, at + LANES, (nxp - p).saturating_sub(LANES));
+            let (before, here) = (vector(&mid[r][count]), vector(&mid[r][count + 1]));
+            let column: [__m512; MAX_ROWS] = std::array::from_fn(|q| {
+                if q == H + r {
+                    here
+                } else if q < 2 * H + R {
+                    load_partial(u, base(q) + p, rest)
+                } else {
+                    zero
+                }
+            });
+            let at = r * nxp + p;
+            let old = (load_partial(out, at, rest), load_partial(c, at, rest));
+            let (value, lap) = output(w, &column, H + r, (before, after), old.0, old.1);
+            store_partial(out, at, value, rest);
+            if IMAGE {
+                let imaged = _mm512_fmadd_ps(load_partial(field, at, rest), lap, load_partial(image, at, rest));
+                store_partial(image, at, imaged, rest);
+            }
         }
     }
+}
+
+/// Lanes `..count` (at most 16) from `values[at..]`, zeros in the others:
+/// a masked load (a copy through memory instead cost a call and a stalled
+/// store forwarding per row).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn load_partial(values: &[f32], at: usize, count: usize) -> __m512 {
+    let lanes = &values[at..at + count];
+    // SAFETY: the mask enables the first `count` lanes, which `lanes`
+    // (bounds-checked) holds; masked-off lanes are not accessed.
+    unsafe { _mm512_maskz_loadu_ps(lane_mask(count), lanes.as_ptr()) }
+}
+
+/// Stores lanes `..count` (at most 16) of `v` at `values[at..]`, a masked
+/// store.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn store_partial(values: &mut [f32], at: usize, v: __m512, count: usize) {
+    let lanes = &mut values[at..at + count];
+    // SAFETY: as in `load_partial`.
+    unsafe { _mm512_mask_storeu_ps(lanes.as_mut_ptr(), lane_mask(count), v) }
+}
+
+/// The mask of lanes `..count`.
+fn lane_mask(count: usize) -> u16 {
+    assert!(count <= LANES);
+    ((1u32 << count) - 1) as u16
 }
 
 use super::boundary::XStripRows;
