@@ -232,7 +232,7 @@ fn run_schedule<P: AdjointPropagator>(
     // adjoint step that usually follows reads the slot and nothing is
     // copied) and after a full store (which takes `current`'s buffers
     // instead of copying them). The next advance steps from the slot into
-    // `current` (`step_from`: the copy rides in the step's sweep), and a
+    // `current` (`step_from`: what it copies rides in the step's sweep), and a
     // free of that slot hands its buffers back to `current`. `current`
     // always holds buffers of a full state.
     let mut current_in: Option<usize> = None;

@@ -62,17 +62,26 @@ pub fn interior_rows<const H: usize>(
     out: &mut [f32],
     c: &[f32],
     weights: (f32, [f32; H], [f32; H]),
+    prev: Option<&[f32]>,
 ) -> bool {
     if H == 0 || H > 8 || nxp < 2 * H + LANES || computed.start == 0 || !available() {
         return false;
     }
     // SAFETY: the CPU supports AVX-512F, checked just above.
-    unsafe { rows::<H>(u, first, computed, nxp, out, c, weights) };
+    unsafe {
+        match prev {
+            None => rows::<H, false>(u, first, computed, nxp, out, c, weights, &[]),
+            Some(prev) => rows::<H, true>(u, first, computed, nxp, out, c, weights, prev),
+        }
+    };
     true
 }
 
+/// With `FROM`, the old values come from `prev` (the same rows as `out`)
+/// and only the computed columns of `out` are written.
 #[target_feature(enable = "avx512f")]
-fn rows<const H: usize>(
+#[allow(clippy::too_many_arguments)]
+fn rows<const H: usize, const FROM: bool>(
     u: &[f32],
     first: usize,
     computed: std::ops::Range<usize>,
@@ -80,16 +89,18 @@ fn rows<const H: usize>(
     out: &mut [f32],
     c: &[f32],
     (center, wz, wx): (f32, [f32; H], [f32; H]),
+    prev: &[f32],
 ) {
     let weights =
         Weights { center: _mm512_set1_ps(center), z: wz.map(|w| _mm512_set1_ps(w)), x: wx.map(|w| _mm512_set1_ps(w)) };
     super::kernel::for_row_pairs(first, out.len() / nxp, computed, |r, rows| {
         let cells = r * nxp..(r + rows) * nxp;
+        let prev = if FROM { &prev[cells.clone()] } else { &[] };
         let (out, c) = (&mut out[cells.clone()], &c[cells]);
         if rows == 2 {
-            block::<H, 2, false>(u, first + r, nxp, (out, c), &weights, (&[], &mut []));
+            block::<H, 2, false, FROM>(u, first + r, nxp, (out, c), &weights, (&[], &mut []), prev);
         } else {
-            block::<H, 1, false>(u, first + r, nxp, (out, c), &weights, (&[], &mut []));
+            block::<H, 1, false, FROM>(u, first + r, nxp, (out, c), &weights, (&[], &mut []), prev);
         }
     });
 }
@@ -130,9 +141,9 @@ fn imaged<const H: usize>(
     let weights =
         Weights { center: _mm512_set1_ps(center), z: wz.map(|w| _mm512_set1_ps(w)), x: wx.map(|w| _mm512_set1_ps(w)) };
     if rows == 2 {
-        block::<H, 2, true>(u, i, nxp, out_c, &weights, imaging);
+        block::<H, 2, true, false>(u, i, nxp, out_c, &weights, imaging, &[]);
     } else {
-        block::<H, 1, true>(u, i, nxp, out_c, &weights, imaging);
+        block::<H, 1, true, false>(u, i, nxp, out_c, &weights, imaging, &[]);
     }
 }
 
@@ -211,16 +222,18 @@ fn output<const H: usize>(
 /// Rows `i .. i + R` (`R` is 1 or 2): the `2H + R` input rows are loaded
 /// once per chunk for all outputs. `out` and `c` hold the `R` rows; with
 /// `IMAGE`, so do `field` and `image`, and `image += field ⊙ lap` (the
-/// adjoint sweep; empty slices otherwise).
+/// adjoint sweep; empty slices otherwise). With `FROM`, the old values
+/// `u^{n−1}` come from `prev` (the same rows as `out`) instead of `out`.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn block<const H: usize, const R: usize, const IMAGE: bool>(
+fn block<const H: usize, const R: usize, const IMAGE: bool, const FROM: bool>(
     u: &[f32],
     i: usize,
     nxp: usize,
     (out, c): (&mut [f32], &[f32]),
     w: &Weights<H>,
     (field, image): (&[f32], &mut [f32]),
+    prev: &[f32],
 ) {
     // input row `q` (0 ..= 2H + R − 1) is padded row i − H + q
     let base = |q: usize| (i + q - H) * nxp;
@@ -248,6 +261,9 @@ fn block<const H: usize, const R: usize, const IMAGE: bool>(
     let out1 = out1.as_chunks_mut().0;
     let c0 = c[H..H + span].as_chunks().0;
     let c1 = if R == 2 { c[nxp + H..nxp + H + span].as_chunks().0 } else { &[] };
+    let p0: &[[f32; LANES]] = if FROM { prev[H..H + span].as_chunks().0 } else { &[] };
+    let p1: &[[f32; LANES]] = if FROM && R == 2 { prev[nxp + H..nxp + H + span].as_chunks().0 } else { &[] };
+    assert!(!FROM || (p0.len() == count && (R == 1 || p1.len() == count)));
     type Chunks<'a> = &'a [[f32; LANES]];
     type ChunksMut<'a> = &'a mut [[f32; LANES]];
     let (f0, f1, image0, image1): (Chunks<'_>, Chunks<'_>, ChunksMut<'_>, ChunksMut<'_>) = if IMAGE {
@@ -281,13 +297,15 @@ fn block<const H: usize, const R: usize, const IMAGE: bool>(
             };
         }
         let column: [__m512; MAX_ROWS] = column!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17);
-        let (first, lap) = output(w, &column, H, (before[0], after[0]), vector(&out0[m]), vector(&c0[m]));
+        let old0 = if FROM { vector(&p0[m]) } else { vector(&out0[m]) };
+        let (first, lap) = output(w, &column, H, (before[0], after[0]), old0, vector(&c0[m]));
         out0[m] = bytemuck::cast(first);
         if IMAGE {
             image0[m] = bytemuck::cast(_mm512_fmadd_ps(vector(&f0[m]), lap, vector(&image0[m])));
         }
         if R == 2 {
-            let (second, lap) = output(w, &column, H + 1, (before[1], after[1]), vector(&out1[m]), vector(&c1[m]));
+            let old1 = if FROM { vector(&p1[m]) } else { vector(&out1[m]) };
+            let (second, lap) = output(w, &column, H + 1, (before[1], after[1]), old1, vector(&c1[m]));
             out1[m] = bytemuck::cast(second);
             if IMAGE {
                 image1[m] = bytemuck::cast(_mm512_fmadd_ps(vector(&f1[m]), lap, vector(&image1[m])));
@@ -318,7 +336,7 @@ fn block<const H: usize, const R: usize, const IMAGE: bool>(
                 }
             });
             let at = r * nxp + p;
-            let old = (load_partial(out, at, rest), load_partial(c, at, rest));
+            let old = (load_partial(if FROM { prev } else { &*out }, at, rest), load_partial(c, at, rest));
             let (value, lap) = output(w, &column, H + r, (before, after), old.0, old.1);
             store_partial(out, at, value, rest);
             if IMAGE {

@@ -32,6 +32,12 @@ pub struct StencilWeights<T> {
 /// (`k` whole rows of `u_next`, holding `u^{n−1}`); `c` is the same rows of
 /// `v² dt²`. Rows outside the computed range (halo rows) are left alone. In
 /// 2D, pairs of rows share their vertical loads.
+///
+/// With `prev` (the same rows of another array), `out` ends as if it had
+/// held `prev` first: the update reads `u^{n−1}` from `prev`, and the cells
+/// it does not compute are copied. A step from a checkpoint writes its new
+/// state this way, without copying the checkpoint's `u^{n−1}` first (in
+/// `f32` on AVX-512 CPUs; elsewhere by that copy, then in place).
 pub fn interior_rows<T: Real>(
     layout: &Layout,
     weights: &StencilWeights<T>,
@@ -39,8 +45,9 @@ pub fn interior_rows<T: Real>(
     first: usize,
     out: &mut [T],
     c: &[T],
+    prev: Option<&[T]>,
 ) {
-    with_halo!(layout.halo, H => rows::<T, H>(layout, weights, u, first, out, c))
+    with_halo!(layout.halo, H => rows::<T, H>(layout, weights, u, first, out, c, prev))
 }
 
 fn rows<T: Real, const H: usize>(
@@ -50,9 +57,37 @@ fn rows<T: Real, const H: usize>(
     first: usize,
     out: &mut [T],
     c: &[T],
+    prev: Option<&[T]>,
 ) {
     let nxp = layout.nxp;
     let computed = layout.computed_rows();
+    #[cfg(target_arch = "x86_64")]
+    if let Some(prev) = prev
+        && layout.has_z
+        && let (Some(u32s), Some(c32s), Some(prev32s)) = (T::as_f32s(u), T::as_f32s(c), T::as_f32s(prev))
+        && let Some(out32s) = T::as_f32s_mut(&mut *out)
+    {
+        let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
+        let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
+        let narrow = |w: T| w.as_f64() as f32;
+        let narrowed = (narrow(weights.center), wz.map(narrow), wx.map(narrow));
+        if super::avx512::interior_rows::<H>(u32s, first, computed.clone(), nxp, out32s, c32s, narrowed, Some(prev32s))
+        {
+            // the cells the kernel leaves: halo columns, rows not computed
+            for (r, (out_row, prev_row)) in out.chunks_exact_mut(nxp).zip(prev.chunks_exact(nxp)).enumerate() {
+                if computed.contains(&(first + r)) {
+                    out_row[..H].copy_from_slice(&prev_row[..H]);
+                    out_row[nxp - H..].copy_from_slice(&prev_row[nxp - H..]);
+                } else {
+                    out_row.copy_from_slice(prev_row);
+                }
+            }
+            return;
+        }
+    }
+    if let Some(prev) = prev {
+        out.copy_from_slice(prev);
+    }
     let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
     if !layout.has_z {
         if computed.contains(&first) {
@@ -67,7 +102,7 @@ fn rows<T: Real, const H: usize>(
     {
         let narrow = |w: T| w.as_f64() as f32;
         let weights = (narrow(weights.center), wz.map(narrow), wx.map(narrow));
-        if super::avx512::interior_rows::<H>(u, first, computed.clone(), nxp, out, c, weights) {
+        if super::avx512::interior_rows::<H>(u, first, computed.clone(), nxp, out, c, weights, None) {
             return;
         }
     }
@@ -463,8 +498,9 @@ pub(super) mod tests {
                     computed.clone(),
                     nxp,
                     &mut got,
-                    &c[range],
+                    &c[range.clone()],
                     weights,
+                    None,
                 );
                 if !ran {
                     assert!(
@@ -476,6 +512,30 @@ pub(super) mod tests {
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&got), bits(&expected), "H {H} nxp {nxp} rows {first}+{count}");
                 assert_ne!(bits(&got), bits(&old[first * nxp..(first + count) * nxp]), "rows were updated");
+                // out of place: `u^{n−1}` from `prev`, `out` holding anything;
+                // the computed cells as in place, the others left alone
+                let unrelated = noise(count * nxp, 9);
+                let mut from = unrelated.clone();
+                let prev = Some(&old[range.clone()]);
+                crate::acoustic::avx512::interior_rows::<H>(
+                    &u,
+                    first,
+                    computed.clone(),
+                    nxp,
+                    &mut from,
+                    &c[range],
+                    weights,
+                    prev,
+                );
+                for (k, ((&got, &expected), &before)) in from.iter().zip(&expected).zip(&unrelated).enumerate() {
+                    let (row, col) = (first + k / nxp, k % nxp);
+                    let want = if computed.contains(&row) && (H..nxp - H).contains(&col) { expected } else { before };
+                    assert_eq!(
+                        got.to_bits(),
+                        want.to_bits(),
+                        "H {H} nxp {nxp} rows {first}+{count}: out of place at {row},{col}"
+                    );
+                }
             }
         }
     }

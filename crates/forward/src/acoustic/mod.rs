@@ -369,9 +369,11 @@ impl<T: Real> AcousticModel<T> {
     ///
     /// In place (`source` `None`) `u^{n+1}` goes to `s.u_prev`. From a
     /// `source` state, every task first copies its rows of the source's
-    /// `u^{n−1}` and memory variables into `s` (into `s.u` for `u^{n−1}`,
-    /// which becomes `u^{n+1}`), then updates them as in place, reading the
-    /// source's `u^n`, and copies its rows of that `u^n` into `s.u_prev`.
+    /// memory variables into `s`, then updates them as in place, reading
+    /// the source's `u^n`; the interior update reads the source's `u^{n−1}`
+    /// where it stands and writes `u^{n+1}` into `s.u` (no copy of it
+    /// first: see [`interior_rows`]), and the task then copies its rows of
+    /// the source's `u^n` into `s.u_prev`.
     fn step_cpml(&self, cpml: &Cpml<T>, s: &mut AcousticState<T>, source: Option<&AcousticState<T>>) {
         let layout = &self.layout;
         let (nxp, strip) = (layout.nxp, cpml.strip());
@@ -426,7 +428,6 @@ impl<T: Real> AcousticModel<T> {
         // update, the x correction
         let block = |first: usize, out: &mut [T], psi_x: &mut [T], zeta_x: &mut [T], old: Option<&mut [T]>| {
             let count = out.len() / nxp;
-            copy_in(out, |s| &s.u_prev[..], first * nxp);
             copy_in(psi_x, |s| &s.psi_x[..], first * 2 * strip);
             copy_in(zeta_x, |s| &s.zeta_x[..], first * 2 * strip);
             // the block's computed rows, as offsets into the block
@@ -435,7 +436,9 @@ impl<T: Real> AcousticModel<T> {
             let cells = (first + own.start) * nxp..(first + own.end) * nxp;
             let memory = own.start * 2 * strip..own.end * 2 * strip;
             cpml.psi_x_rows(layout, &u[cells.clone()], &mut psi_x[memory.clone()]);
-            interior_rows(layout, &self.stencil, u, first, out, &c[first * nxp..(first + count) * nxp]);
+            // from a source state, its `u^{n−1}` is read in the sweep (no copy first)
+            let prev = source.map(|source| &source.u_prev[first * nxp..(first + count) * nxp]);
+            interior_rows(layout, &self.stencil, u, first, out, &c[first * nxp..(first + count) * nxp], prev);
             let x_rows = XStripRows {
                 u: &u[cells.clone()],
                 psi: &psi_x[memory.clone()],
@@ -616,10 +619,9 @@ impl<'a, T: Real> AcousticShot<'a, T> {
                 let rows_per_task = 2 * m.min_rows_per_task().min(usize::MAX / 2);
                 let block = |u: &[T], b: usize, out: &mut [T], old: Option<&mut [T]>| {
                     let first = b * ROW_BLOCK;
-                    if let Some(source) = source {
-                        out.copy_from_slice(&source.u_prev[first * nxp..first * nxp + out.len()]);
-                    }
-                    interior_rows(layout, &m.stencil, u, first, out, &c[first * nxp..first * nxp + out.len()]);
+                    let rows = first * nxp..first * nxp + out.len();
+                    let prev = source.map(|source| &source.u_prev[rows.clone()]);
+                    interior_rows(layout, &m.stencil, u, first, out, &c[rows], prev);
                     if let Some(old) = old {
                         old.copy_from_slice(&u[first * nxp..first * nxp + old.len()]);
                     }
@@ -775,7 +777,8 @@ impl<T: Real> Propagator for AcousticShot<'_, T> {
     }
 
     /// The step reads `source` and writes every field of `target`, copying
-    /// `source`'s rows in the same parallel sweep (see
+    /// what it does not update from `source`'s rows in the same parallel
+    /// sweep (see
     /// `AcousticModel::step_cpml`); a `target` of another shape is
     /// reshaped by a plain copy first.
     fn step_from(&self, n: usize, source: &AcousticState<T>, target: &mut AcousticState<T>) {

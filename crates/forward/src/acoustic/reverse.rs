@@ -190,7 +190,7 @@ impl<T: Real> ReversiblePropagator for AcousticShot<'_, T> {
         state.u.par_chunks_mut(ROW_BLOCK * nxp).with_min_len(rows_per_task / ROW_BLOCK).enumerate().for_each(
             |(b, out)| {
                 let first = b * ROW_BLOCK;
-                interior_rows(layout, &m.stencil, u, first, out, &c[first * nxp..first * nxp + out.len()]);
+                interior_rows(layout, &m.stencil, u, first, out, &c[first * nxp..first * nxp + out.len()], None);
             },
         );
         self.source.inject_scaled(&[self.wavelet[n]], &m.c2dt2, &mut state.u);
