@@ -112,6 +112,7 @@ pub fn gradient_boundary_saving_with_progress<P: ReversiblePropagator>(
         peak_disk_bytes: 0,
         forward_steps: steps,
         recomputed_steps: 0,
+        skipped_steps: 0,
         memory_timeline,
     })
 }

@@ -96,6 +96,11 @@ pub struct GradientRun {
     pub forward_steps: usize,
     /// Forward steps beyond the first sweep.
     pub recomputed_steps: usize,
+    /// Forward steps the schedule asked for that were not run: where it
+    /// restores a checkpoint only to advance it to the step before the one
+    /// just reversed, the propagator may reverse that step from the state
+    /// at hand ([`AdjointPropagator::reverse_from_next`]).
+    pub skipped_steps: usize,
     /// `(seconds since the start, bytes held by checkpoints in RAM)` after
     /// every change of the checkpoint memory.
     pub memory_timeline: Vec<(f64, usize)>,
@@ -245,6 +250,10 @@ fn run_schedule<P: AdjointPropagator>(
     let mut held = 0usize;
     let mut peak = 0usize;
     let mut forward_steps = 0usize;
+    let mut skipped_steps = 0usize;
+    // an advance and a reversal left out (the reversal done from its
+    // successor's state, see `successor_serves`), and the reversal's step
+    let mut skip: Option<(usize, usize, usize)> = None;
     let mut adjoint = p.initial_adjoint();
     let mut gradient = vec![0.0; p.parameters()];
     let mut started = false;
@@ -279,6 +288,16 @@ fn run_schedule<P: AdjointPropagator>(
         observe_new(0, &current, &mut r, &mut misfit, &mut observed, &mut last);
     }
     for (index, action) in schedule.actions.iter().enumerate() {
+        if let Some((advance, reversal, step)) = skip {
+            if index == advance {
+                continue;
+            }
+            if index == reversal {
+                skip = None;
+                current_step = step;
+                continue;
+            }
+        }
         if matches!(action, Action::Advance { .. } | Action::Store { .. } | Action::Reverse { .. }) {
             // the residual of the state the action starts from, once
             let state = live(&current, current_in, &slots);
@@ -415,6 +434,17 @@ fn run_schedule<P: AdjointPropagator>(
                 p.step_adjoint(step, state, &mut adjoint, &mut gradient);
                 on_step();
                 p.inject_residual(step, state, &r[step * channels..(step + 1) * channels], &mut adjoint);
+                if let Some((advance, reversal, length)) = successor_serves(&schedule.actions, index, step) {
+                    let residual = &r[(step - 1) * channels..step * channels];
+                    if p.reverse_from_next(step - 1, state, residual, &mut adjoint, &mut gradient) {
+                        // progress counts the schedule's steps: the reversal and the advance left out
+                        for _ in 0..=length {
+                            on_step();
+                        }
+                        skip = Some((advance, reversal, step - 1));
+                        skipped_steps += length;
+                    }
+                }
             }
         }
     }
@@ -431,8 +461,39 @@ fn run_schedule<P: AdjointPropagator>(
         peak_disk_bytes,
         forward_steps,
         recomputed_steps: forward_steps.saturating_sub(steps.saturating_sub(1)),
+        skipped_steps,
         memory_timeline,
     })
+}
+
+/// Where the schedule, right after reversing `step` (action `index`),
+/// restores a checkpoint only to advance it to `step − 1` and reverse that
+/// step, storing nothing on the way and restoring before it advances again:
+/// the indices of that advance and that reversal, and the advance's length.
+/// The state at `step` may serve that reversal instead
+/// ([`AdjointPropagator::reverse_from_next`]), and the advance is not run.
+fn successor_serves(actions: &[Action], index: usize, step: usize) -> Option<(usize, usize, usize)> {
+    let frees_from = |mut i: usize| {
+        while matches!(actions.get(i), Some(Action::Free { .. })) {
+            i += 1;
+        }
+        i
+    };
+    let i = frees_from(index + 1);
+    let (
+        Some(&Action::Restore { step: from, .. }),
+        Some(&Action::Advance { from: start, to }),
+        Some(&Action::Reverse { step: next }),
+    ) = (actions.get(i), actions.get(i + 1), actions.get(i + 2))
+    else {
+        return None;
+    };
+    let then_restores = matches!(actions.get(frees_from(i + 3)), None | Some(Action::Restore { .. }));
+    (step >= 1 && start == from && to + 1 == step && next + 1 == step && then_restores).then_some((
+        i + 1,
+        i + 2,
+        to - start,
+    ))
 }
 
 /// The misfit alone (one forward sweep, nothing stored).

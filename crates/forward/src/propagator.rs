@@ -70,6 +70,23 @@ pub trait AdjointPropagator: Propagator {
         residual: &[Self::Real],
         adjoint: &mut Self::AdjointState,
     );
+    /// Reverse step `n` and inject the residual of step `n`, reading what
+    /// they read of `S_n` from its successor `next = S_{n+1}`: the same,
+    /// bitwise, as `step_adjoint(n, S_n, ..)` then `inject_residual(n,
+    /// S_n, residual, ..)`, for a propagator whose state still holds that
+    /// part of its predecessor (a leapfrog state keeps `u^n` beside
+    /// `u^{n+1}`). Returns `false`, doing nothing, where it does not (the
+    /// default): the driver then recomputes `S_n`.
+    fn reverse_from_next(
+        &self,
+        _n: usize,
+        _next: &Self::State,
+        _residual: &[Self::Real],
+        _adjoint: &mut Self::AdjointState,
+        _gradient: &mut [f64],
+    ) -> bool {
+        false
+    }
     /// Bytes of a copy made by [`adjoint_copy`](Self::adjoint_copy).
     fn adjoint_state_bytes(&self) -> usize {
         self.state_bytes()

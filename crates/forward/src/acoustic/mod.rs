@@ -876,14 +876,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
     /// model derivative that increment carries, `image += u ⊙ Rᵀr` (see
     /// [`step_adjoint`](AdjointPropagator::step_adjoint)).
     fn inject_residual(&self, _n: usize, forward: &AcousticState<T>, residual: &[T], adjoint: &mut AcousticAdjoint<T>) {
-        let (lu, image, c) = (&mut adjoint.state.u, &mut adjoint.image, &self.model.c2dt2);
-        for (p, &r) in residual.iter().enumerate() {
-            for (cell, weight) in self.receivers.entries(p) {
-                let d = weight * r;
-                lu[cell] += c[cell] * d;
-                image[cell] += forward.u[cell] * d;
-            }
-        }
+        self.inject_residual_with(&forward.u, residual, adjoint);
     }
 
     /// The transpose of [`step`](Propagator::step), operation by operation in
@@ -934,6 +927,114 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         adjoint: &mut AcousticAdjoint<T>,
         _gradient: &mut [f64],
     ) {
+        self.step_adjoint_with(&forward.u, adjoint);
+    }
+
+    /// `S_{n+1}`'s `u_prev` is `S_n`'s `u` bitwise (the step swaps the two
+    /// buffers; the free surface changes only the new one), except under a
+    /// sponge, which tapers both: there, and from a checkpoint that kept
+    /// `u` alone, this declines.
+    fn reverse_from_next(
+        &self,
+        _n: usize,
+        next: &AcousticState<T>,
+        residual: &[T],
+        adjoint: &mut AcousticAdjoint<T>,
+        _gradient: &mut [f64],
+    ) -> bool {
+        if self.model.sponge.is_some() || next.u_prev.len() != self.model.layout.len() {
+            return false;
+        }
+        self.step_adjoint_with(&next.u_prev, adjoint);
+        self.inject_residual_with(&next.u_prev, residual, adjoint);
+        true
+    }
+
+    /// `u` alone: the adjoint step reads nothing else of a forward state.
+    fn adjoint_state_bytes(&self) -> usize {
+        std::mem::size_of::<T>() * self.model.layout.len()
+    }
+
+    /// Copies `u` alone (the other fields are left empty, their memory
+    /// released if `buffer` was a full state): the adjoint step reads
+    /// nothing else of a forward state.
+    fn adjoint_copy(&self, state: &AcousticState<T>, buffer: Option<AcousticState<T>>) -> AcousticState<T> {
+        let mut u = buffer.map(|b| b.u).unwrap_or_default();
+        if u.len() == state.u.len() {
+            u.copy_from_slice(&state.u);
+        } else {
+            // a fresh buffer: its pages are first touched by the copy, so
+            // copy in parallel chunks (page faults cost more than the copy)
+            u = AlignedVec::zeros_untouched(state.u.len(), self.model.layout.halo);
+            let min_len = self.model.min_rows_per_task();
+            let chunk = 16 * 1024;
+            u.par_chunks_mut(chunk).zip(state.u.par_chunks(chunk)).with_min_len(min_len).for_each(|(d, s)| {
+                d.copy_from_slice(s);
+            });
+        }
+        AcousticState {
+            u,
+            u_prev: AlignedVec::default(),
+            psi_x: AlignedVec::default(),
+            zeta_x: AlignedVec::default(),
+            psi_z: AlignedVec::default(),
+            zeta_z: AlignedVec::default(),
+        }
+    }
+
+    /// Folds the image (`c ⊙` the derivative per padded cell, see
+    /// [`step_adjoint`](AdjointPropagator::step_adjoint)) into the gradient:
+    /// divided by `c`, times `dc/dv`.
+    fn finish_gradient(&self, adjoint: &mut AcousticAdjoint<T>, gradient: &mut [f64]) {
+        let c = &self.model.c2dt2;
+        for (cell, value) in adjoint.image.iter_mut().enumerate() {
+            if let Some((index, dc_dv)) = self.chain_rule(cell) {
+                gradient[index] += value.as_f64() / c[cell].as_f64() * dc_dv;
+            }
+            *value = T::zero();
+        }
+    }
+
+    /// Allocates its scratch on every call: a verification tool, not a
+    /// production path.
+    fn step_linearized(&self, n: usize, forward: &AcousticState<T>, tangent: &mut AcousticState<T>, dm: &[f64]) {
+        let layout = &self.model.layout;
+        // δc per padded cell, then δw += δc ⊙ ∂w/∂c
+        let mut dc = vec![T::zero(); layout.len()];
+        for (cell, value) in dc.iter_mut().enumerate() {
+            if let Some((index, dc_dv)) = self.chain_rule(cell) {
+                *value = T::of(dc_dv * dm[index]);
+            }
+        }
+        let mut term = vec![T::zero(); layout.len()];
+        self.add_boundary_and_source_terms(n, forward, &dc, &mut term);
+        // interior part: δc ⊙ L u
+        add_laplacian(layout, &self.model.stencil, &forward.u, &dc, &mut term);
+        self.step_with(tangent, None, |w| {
+            for (w, t) in w.iter_mut().zip(&term) {
+                *w += *t;
+            }
+        });
+    }
+}
+
+impl<T: Real> AcousticShot<'_, T> {
+    /// [`inject_residual`](AdjointPropagator::inject_residual) with the
+    /// forward `u^n` given.
+    fn inject_residual_with(&self, u: &[T], residual: &[T], adjoint: &mut AcousticAdjoint<T>) {
+        let (lu, image, c) = (&mut adjoint.state.u, &mut adjoint.image, &self.model.c2dt2);
+        for (p, &r) in residual.iter().enumerate() {
+            for (cell, weight) in self.receivers.entries(p) {
+                let d = weight * r;
+                lu[cell] += c[cell] * d;
+                image[cell] += u[cell] * d;
+            }
+        }
+    }
+
+    /// [`step_adjoint`](AdjointPropagator::step_adjoint) with the forward
+    /// `u^n` given.
+    fn step_adjoint_with(&self, u: &[T], adjoint: &mut AcousticAdjoint<T>) {
         let m = self.model;
         let layout = &m.layout;
         let (nxp, h, c) = (layout.nxp, layout.halo, &m.c2dt2);
@@ -950,7 +1051,6 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             adjoint_free_surface(layout, lw, c);
         }
         let lw: &[T] = lw;
-        let u = &forward.u;
         // per block of rows, in parallel: the interior (μu = 2μw − S μw' +
         // c ⊙ L μw; the vertical part of L μw alone on the halo rows above a
         // free surface), then the block's x-layer adjoints (one call for
@@ -1052,72 +1152,5 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
             }
         }
         std::mem::swap(&mut a.state.u, &mut a.state.u_prev);
-    }
-
-    /// `u` alone: the adjoint step reads nothing else of a forward state.
-    fn adjoint_state_bytes(&self) -> usize {
-        std::mem::size_of::<T>() * self.model.layout.len()
-    }
-
-    /// Copies `u` alone (the other fields are left empty, their memory
-    /// released if `buffer` was a full state): the adjoint step reads
-    /// nothing else of a forward state.
-    fn adjoint_copy(&self, state: &AcousticState<T>, buffer: Option<AcousticState<T>>) -> AcousticState<T> {
-        let mut u = buffer.map(|b| b.u).unwrap_or_default();
-        if u.len() == state.u.len() {
-            u.copy_from_slice(&state.u);
-        } else {
-            // a fresh buffer: its pages are first touched by the copy, so
-            // copy in parallel chunks (page faults cost more than the copy)
-            u = AlignedVec::zeros_untouched(state.u.len(), self.model.layout.halo);
-            let min_len = self.model.min_rows_per_task();
-            let chunk = 16 * 1024;
-            u.par_chunks_mut(chunk).zip(state.u.par_chunks(chunk)).with_min_len(min_len).for_each(|(d, s)| {
-                d.copy_from_slice(s);
-            });
-        }
-        AcousticState {
-            u,
-            u_prev: AlignedVec::default(),
-            psi_x: AlignedVec::default(),
-            zeta_x: AlignedVec::default(),
-            psi_z: AlignedVec::default(),
-            zeta_z: AlignedVec::default(),
-        }
-    }
-
-    /// Folds the image (`c ⊙` the derivative per padded cell, see
-    /// [`step_adjoint`](AdjointPropagator::step_adjoint)) into the gradient:
-    /// divided by `c`, times `dc/dv`.
-    fn finish_gradient(&self, adjoint: &mut AcousticAdjoint<T>, gradient: &mut [f64]) {
-        let c = &self.model.c2dt2;
-        for (cell, value) in adjoint.image.iter_mut().enumerate() {
-            if let Some((index, dc_dv)) = self.chain_rule(cell) {
-                gradient[index] += value.as_f64() / c[cell].as_f64() * dc_dv;
-            }
-            *value = T::zero();
-        }
-    }
-
-    /// Allocates its scratch on every call: a verification tool, not a
-    /// production path.
-    fn step_linearized(&self, n: usize, forward: &AcousticState<T>, tangent: &mut AcousticState<T>, dm: &[f64]) {
-        let layout = &self.model.layout;
-        // δc per padded cell, then δw += δc ⊙ ∂w/∂c
-        let mut dc = vec![T::zero(); layout.len()];
-        for (cell, value) in dc.iter_mut().enumerate() {
-            if let Some((index, dc_dv)) = self.chain_rule(cell) {
-                *value = T::of(dc_dv * dm[index]);
-            }
-        }
-        let mut term = vec![T::zero(); layout.len()];
-        self.add_boundary_and_source_terms(n, forward, &dc, &mut term);
-        // interior part: δc ⊙ L u
-        add_laplacian(layout, &self.model.stencil, &forward.u, &dc, &mut term);
-        self.step_with(tangent, None, |w| {
-            for (w, t) in w.iter_mut().zip(&term) {
-                *w += *t;
-            }
-        });
     }
 }
