@@ -466,34 +466,25 @@ fn run_schedule<P: AdjointPropagator>(
     })
 }
 
-/// Where the schedule, right after reversing `step` (action `index`),
-/// restores a checkpoint only to advance it to `step − 1` and reverse that
-/// step, storing nothing on the way and restoring before it advances again:
-/// the indices of that advance and that reversal, and the advance's length.
-/// The state at `step` may serve that reversal instead
-/// ([`AdjointPropagator::reverse_from_next`]), and the advance is not run.
+/// Where the schedule, after reversing `step` (action `index`), reaches
+/// `step − 1` for its next reversal by an advance (from a restored
+/// checkpoint, possibly storing checkpoints on the way) and restores again
+/// after that reversal: the indices of that last advance and of the
+/// reversal, and the advance's length. The state at `step` may serve that
+/// reversal instead ([`AdjointPropagator::reverse_from_next`]), right away;
+/// the actions between still run (they only move forward states), the last
+/// advance does not.
 fn successor_serves(actions: &[Action], index: usize, step: usize) -> Option<(usize, usize, usize)> {
-    let frees_from = |mut i: usize| {
-        while matches!(actions.get(i), Some(Action::Free { .. })) {
-            i += 1;
-        }
-        i
-    };
-    let i = frees_from(index + 1);
-    let (
-        Some(&Action::Restore { step: from, .. }),
-        Some(&Action::Advance { from: start, to }),
-        Some(&Action::Reverse { step: next }),
-    ) = (actions.get(i), actions.get(i + 1), actions.get(i + 2))
-    else {
+    let next = (index + 1..actions.len()).find(|&i| matches!(actions[i], Action::Reverse { .. }))?;
+    let (Action::Reverse { step: below }, Action::Advance { from, to }) = (actions[next], actions[next - 1]) else {
         return None;
     };
-    let then_restores = matches!(actions.get(frees_from(i + 3)), None | Some(Action::Restore { .. }));
-    (step >= 1 && start == from && to + 1 == step && next + 1 == step && then_restores).then_some((
-        i + 1,
-        i + 2,
-        to - start,
-    ))
+    let mut after = next + 1;
+    while matches!(actions.get(after), Some(Action::Free { .. })) {
+        after += 1;
+    }
+    let then_restores = matches!(actions.get(after), None | Some(Action::Restore { .. }));
+    (step >= 1 && below + 1 == step && to + 1 == step && then_restores).then_some((next - 1, next, to - from))
 }
 
 /// The misfit alone (one forward sweep, nothing stored).
