@@ -96,10 +96,10 @@ pub struct GradientRun {
     pub forward_steps: usize,
     /// Forward steps beyond the first sweep.
     pub recomputed_steps: usize,
-    /// Forward steps the schedule asked for that were not run: where it
-    /// restores a checkpoint only to advance it to the step before the one
+    /// Forward steps the schedule asked for that were not run: where its
+    /// last advance before a reversal only reaches the step below the one
     /// just reversed, the propagator may reverse that step from the state
-    /// at hand ([`AdjointPropagator::reverse_from_next`]).
+    /// at hand ([`AdjointPropagator::reverse_from_next`]) instead.
     pub skipped_steps: usize,
     /// `(seconds since the start, bytes held by checkpoints in RAM)` after
     /// every change of the checkpoint memory.
