@@ -251,9 +251,9 @@ fn run_schedule<P: AdjointPropagator>(
     let mut peak = 0usize;
     let mut forward_steps = 0usize;
     let mut skipped_steps = 0usize;
-    // an advance and a reversal left out (the reversal done from its
-    // successor's state, see `successor_serves`), and the reversal's step
-    let mut skip: Option<(usize, usize, usize)> = None;
+    // the indices of an advance and a reversal left out (the reversal done
+    // from its successor's state, see `successor_serves`)
+    let mut skip: Option<(usize, usize)> = None;
     let mut adjoint = p.initial_adjoint();
     let mut gradient = vec![0.0; p.parameters()];
     let mut started = false;
@@ -288,13 +288,15 @@ fn run_schedule<P: AdjointPropagator>(
         observe_new(0, &current, &mut r, &mut misfit, &mut observed, &mut last);
     }
     for (index, action) in schedule.actions.iter().enumerate() {
-        if let Some((advance, reversal, step)) = skip {
+        if let Some((advance, reversal)) = skip {
             if index == advance {
                 continue;
             }
             if index == reversal {
                 skip = None;
-                current_step = step;
+                if let Action::Reverse { step } = *action {
+                    current_step = step;
+                }
                 continue;
             }
         }
@@ -441,7 +443,7 @@ fn run_schedule<P: AdjointPropagator>(
                         for _ in 0..=length {
                             on_step();
                         }
-                        skip = Some((advance, reversal, step - 1));
+                        skip = Some((advance, reversal));
                         skipped_steps += length;
                     }
                 }
@@ -484,7 +486,7 @@ fn successor_serves(actions: &[Action], index: usize, step: usize) -> Option<(us
         after += 1;
     }
     let then_restores = matches!(actions.get(after), None | Some(Action::Restore { .. }));
-    (step >= 1 && below + 1 == step && to + 1 == step && then_restores).then_some((next - 1, next, to - from))
+    (below + 1 == step && to + 1 == step && then_restores).then_some((next - 1, next, to - from))
 }
 
 /// The misfit alone (one forward sweep, nothing stored).

@@ -61,52 +61,45 @@ fn rows<T: Real, const H: usize>(
 ) {
     let nxp = layout.nxp;
     let computed = layout.computed_rows();
+    let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
+    // (no z weights in 1D)
+    let wz = || -> [T; H] { std::array::from_fn(|k| weights.z[k]) };
+    // 2D in `f32` on AVX-512 CPUs: the hand-vectorised kernel (bitwise
+    // equal), which reads `prev` where it stands
     #[cfg(target_arch = "x86_64")]
-    if let Some(prev) = prev
-        && layout.has_z
-        && let (Some(u32s), Some(c32s), Some(prev32s)) = (T::as_f32s(u), T::as_f32s(c), T::as_f32s(prev))
+    if layout.has_z
+        && let (Some(u32s), Some(c32s)) = (T::as_f32s(u), T::as_f32s(c))
         && let Some(out32s) = T::as_f32s_mut(&mut *out)
     {
-        let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
-        let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
         let narrow = |w: T| w.as_f64() as f32;
-        let narrowed = (narrow(weights.center), wz.map(narrow), wx.map(narrow));
-        if super::avx512::interior_rows::<H>(u32s, first, computed.clone(), nxp, out32s, c32s, narrowed, Some(prev32s))
-        {
-            // the cells the kernel leaves: halo columns, rows not computed
-            for (r, (out_row, prev_row)) in out.chunks_exact_mut(nxp).zip(prev.chunks_exact(nxp)).enumerate() {
-                if computed.contains(&(first + r)) {
-                    out_row[..H].copy_from_slice(&prev_row[..H]);
-                    out_row[nxp - H..].copy_from_slice(&prev_row[nxp - H..]);
-                } else {
-                    out_row.copy_from_slice(prev_row);
+        let narrowed = (narrow(weights.center), wz().map(narrow), wx.map(narrow));
+        let prev32s = prev.and_then(T::as_f32s);
+        if super::avx512::interior_rows::<H>(u32s, first, computed.clone(), nxp, out32s, c32s, narrowed, prev32s) {
+            if let Some(prev) = prev {
+                // the cells the kernel leaves: halo columns, rows not computed
+                for (r, (out_row, prev_row)) in out.chunks_exact_mut(nxp).zip(prev.chunks_exact(nxp)).enumerate() {
+                    if computed.contains(&(first + r)) {
+                        out_row[..H].copy_from_slice(&prev_row[..H]);
+                        out_row[nxp - H..].copy_from_slice(&prev_row[nxp - H..]);
+                    } else {
+                        out_row.copy_from_slice(prev_row);
+                    }
                 }
             }
             return;
         }
     }
+    // elsewhere the compiler-vectorised kernels, in place
     if let Some(prev) = prev {
         out.copy_from_slice(prev);
     }
-    let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
     if !layout.has_z {
         if computed.contains(&first) {
             row_1d::<T, H, false>(u, &mut out[..nxp], &c[..nxp], weights.center, &wx, Imaging::none());
         }
         return;
     }
-    let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
-    #[cfg(target_arch = "x86_64")]
-    if let (Some(u), Some(c)) = (T::as_f32s(u), T::as_f32s(c))
-        && let Some(out) = T::as_f32s_mut(out)
-    {
-        let narrow = |w: T| w.as_f64() as f32;
-        let weights = (narrow(weights.center), wz.map(narrow), wx.map(narrow));
-        if super::avx512::interior_rows::<H>(u, first, computed.clone(), nxp, out, c, weights, None) {
-            return;
-        }
-    }
-    rows_2d::<T, H>(u, first, computed, nxp, out, c, (weights.center, wz, wx));
+    rows_2d::<T, H>(u, first, computed, nxp, out, c, (weights.center, wz(), wx));
 }
 
 /// What an adjoint sweep adds to the interior update: `image += field ⊙ L u`
