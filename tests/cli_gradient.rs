@@ -166,9 +166,19 @@ fn a_memory_budget_picks_a_strategy_that_fits() {
     };
     let (scenario, data, start) = data_and_start(&dir, &with_budget("1GiB"));
     let out = dir.path().join("g.h5");
-    // plenty of memory: nothing is recomputed
+    let read = |path: &Path| hdf5::File::open(path).unwrap().dataset("gradient").unwrap().read_raw::<f64>().unwrap();
+    let bits = |values: Vec<f64>| values.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+    // plenty of memory: the plan names a strategy within the budget (the
+    // fastest under the cost model: not necessarily store-all, memory is
+    // not free), and its gradient is store-all's bitwise
     let stdout = expect_success(&gradient_args(&scenario, &start, &data, &out));
-    assert!(stdout.contains(" 0 recomputed steps"), "{stdout}");
+    let plan = stdout.lines().find(|l| l.starts_with("checkpointing plan")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(plan.contains("recomputed steps at most") && plan.contains(" s of forward steps"), "{plan}");
+    let store_all =
+        write(&dir, "store-all.toml", &with_budget("1GiB").replace("{ memory = \"1GiB\" }", "\"store-all\""));
+    let reference = dir.path().join("store-all.h5");
+    assert!(expect_success(&gradient_args(&store_all, &start, &data, &reference)).contains("store-all"));
+    assert_eq!(bits(read(&out)), bits(read(&reference)), "{plan}");
     // room for a few states only: a binomial schedule within the budget
     let tight = write(&dir, "tight.toml", &with_budget("200KB"));
     let stdout = expect_success(&gradient_args(&tight, &start, &data, &out));

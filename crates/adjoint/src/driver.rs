@@ -365,7 +365,7 @@ fn run_schedule<P: AdjointPropagator>(
                     }
                     (false, None, None) => {
                         current_in = Some(slot);
-                        std::mem::replace(&mut current, p.initial_state())
+                        std::mem::replace(&mut current, p.target_state())
                     }
                     (false, _, buffer) => {
                         copy_into(live(&current, current_in, &slots), buffer.map(|(buffer, _)| buffer))

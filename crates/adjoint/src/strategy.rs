@@ -91,22 +91,40 @@ impl Strategy {
     }
 }
 
-/// Cost model of a gradient run on this machine: seconds per forward step
-/// and seconds per byte copied into a fresh checkpoint (first touch of new
-/// memory dominates: measured about 2 ns/byte here, see the issue notes).
+/// Cost model of a gradient run on this machine: seconds per forward step,
+/// per byte copied into a checkpoint, and per byte of checkpoint memory
+/// held at the peak (the first touch of fresh memory: the kernel zeroes and
+/// maps every page, which on this machine costs far more than streaming the
+/// same bytes through a step).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CostModel {
     /// Seconds of one forward step.
     pub step_seconds: f64,
     /// Seconds per byte stored in a checkpoint.
     pub store_seconds_per_byte: f64,
+    /// Seconds per byte of checkpoint memory at the peak, charged once.
+    pub memory_seconds_per_byte: f64,
 }
 
 impl CostModel {
-    /// The model for a state of `cells` grid cells: forward steps at about
-    /// 1.5e9 cells per second, stores at 2e-9 s per byte.
+    /// The model for a state of `cells` grid cells, fitted to
+    /// `pdeinv checkpoint-bench benches/scenarios/gradient-600.toml` over
+    /// store-all, periodic and binomial with 7 to 450 snapshots on this
+    /// 2-core machine: forward steps at about 3e9 cells per second, copies
+    /// at 5e-11 s per byte, and 3e-10 s per byte of checkpoint memory (the
+    /// run with 450 full states, 1.8 GB, took 1.3 s against 0.46 s with 30;
+    /// store-all, 1.7 GB, 1.1-1.5 s).
     pub fn for_cells(cells: usize) -> Self {
-        CostModel { step_seconds: cells as f64 / 1.5e9, store_seconds_per_byte: 2e-9 }
+        CostModel { step_seconds: cells as f64 / 3e9, store_seconds_per_byte: 5e-11, memory_seconds_per_byte: 3e-10 }
+    }
+
+    /// Predicted seconds of `schedule`'s forward steps, stores and
+    /// checkpoint memory, with states of `state_bytes` and reverse-only
+    /// copies of `adjoint_bytes`.
+    pub fn seconds(&self, schedule: &Schedule, state_bytes: usize, adjoint_bytes: usize) -> f64 {
+        schedule.forward_steps() as f64 * self.step_seconds
+            + schedule.stored_bytes(state_bytes, adjoint_bytes) as f64 * self.store_seconds_per_byte
+            + schedule.peak_ram_bytes(state_bytes, adjoint_bytes) as f64 * self.memory_seconds_per_byte
     }
 }
 
@@ -119,15 +137,34 @@ pub struct Plan {
     pub memory_bytes: usize,
     /// Predicted forward steps beyond the first sweep.
     pub recomputed_steps: usize,
-    /// Predicted seconds spent in forward steps and checkpoint stores.
+    /// Predicted seconds of forward steps, checkpoint stores and checkpoint memory ([`CostModel::seconds`]).
     pub seconds: f64,
 }
 
-/// The fastest of store-all, periodic and binomial whose checkpoints fit in
-/// `budget_bytes`, for `steps` steps of states of `state_bytes` each, where a
-/// checkpoint only reversals read takes `adjoint_bytes`
-/// ([`Schedule::reverse_only_stores`](crate::Schedule::reverse_only_stores));
-/// `None` when nothing fits.
+/// `1, 2, 3, 4, 6, 8, 11, 16, …` (steps of about √2) up to `max`, and `max`.
+fn geometric_up_to(max: usize) -> Vec<usize> {
+    let mut values = Vec::new();
+    let mut value = 1.0f64;
+    while (value.round() as usize) < max {
+        let v = value.round() as usize;
+        if values.last() != Some(&v) {
+            values.push(v);
+        }
+        value *= std::f64::consts::SQRT_2;
+    }
+    values.push(max.max(1));
+    values
+}
+
+/// The fastest under `cost` of store-all, periodic and binomial schedules
+/// whose checkpoints fit in `budget_bytes`, for `steps` steps of states of
+/// `state_bytes` each, where a checkpoint only reversals read takes
+/// `adjoint_bytes` ([`Schedule::reverse_only_stores`](crate::Schedule::reverse_only_stores));
+/// `None` when nothing fits. Memory is not free: with a cost on it, fewer
+/// snapshots than fit may win. The candidates are binomial with 1, 2, 3,
+/// 4, 6, 8, … snapshots (steps of about √2) up to as many full states as
+/// fit, and periodic with periods of the same sequence from the smallest
+/// whose checkpoints fit.
 pub fn plan_for_budget(
     steps: usize,
     state_bytes: usize,
@@ -135,17 +172,23 @@ pub fn plan_for_budget(
     budget_bytes: usize,
     cost: CostModel,
 ) -> Option<Plan> {
-    let slots = budget_bytes / state_bytes.max(1);
+    let slots = (budget_bytes / state_bytes.max(1)).min(steps.max(1));
     // store-all first: on a tie it is the simplest
     let mut candidates = vec![Strategy::StoreAll];
     if slots > 0 {
-        candidates.push(Strategy::Binomial { snapshots: slots.min(steps.max(1)) });
+        candidates.extend(geometric_up_to(slots).into_iter().map(|snapshots| Strategy::Binomial { snapshots }));
     }
-    // periodic with the smallest period whose checkpoints and segment buffer fit
-    if let Some(every) = (1..=steps.max(1)).find(|&e| {
+    // periodic from the smallest period whose checkpoints and segment buffer fit
+    if let Some(smallest) = (1..=steps.max(1)).find(|&e| {
         Strategy::Periodic { every: e }.schedule(steps).peak_ram_bytes(state_bytes, adjoint_bytes) <= budget_bytes
     }) {
-        candidates.push(Strategy::Periodic { every });
+        candidates.extend(
+            geometric_up_to(steps.max(1))
+                .into_iter()
+                .filter(|&every| every > smallest)
+                .chain([smallest])
+                .map(|every| Strategy::Periodic { every }),
+        );
     }
     candidates
         .into_iter()
@@ -155,8 +198,7 @@ pub fn plan_for_budget(
                 strategy,
                 memory_bytes: schedule.peak_ram_bytes(state_bytes, adjoint_bytes),
                 recomputed_steps: schedule.recomputed_steps(),
-                seconds: schedule.forward_steps() as f64 * cost.step_seconds
-                    + schedule.stored_bytes(state_bytes, adjoint_bytes) as f64 * cost.store_seconds_per_byte,
+                seconds: cost.seconds(&schedule, state_bytes, adjoint_bytes),
             }
         })
         .filter(|p| p.memory_bytes <= budget_bytes)
@@ -202,7 +244,7 @@ mod tests {
 
     #[test]
     fn the_plan_fits_the_budget_and_prefers_less_work() {
-        let cost = CostModel { step_seconds: 1e-3, store_seconds_per_byte: 0.0 };
+        let cost = CostModel { step_seconds: 1e-3, store_seconds_per_byte: 0.0, memory_seconds_per_byte: 0.0 };
         // everything fits: store-all recomputes nothing
         let plan = plan_for_budget(100, 1000, 1000, 1_000_000, cost).unwrap();
         assert_eq!(plan.strategy, Strategy::StoreAll);
@@ -213,7 +255,7 @@ mod tests {
         assert!(plan.memory_bytes <= 10_000);
         assert_eq!(plan.recomputed_steps, crate::schedule::optimal_forward_steps(1000, 10) - 999);
         // when stores are expensive, fewer of them win even if all fit
-        let costly = CostModel { step_seconds: 1e-6, store_seconds_per_byte: 1e-3 };
+        let costly = CostModel { step_seconds: 1e-6, store_seconds_per_byte: 1e-3, memory_seconds_per_byte: 0.0 };
         let plan = plan_for_budget(100, 1000, 1000, 1_000_000, costly).unwrap();
         assert_ne!(plan.strategy, Strategy::StoreAll);
         assert!(plan_for_budget(100, 1000, 1000, 999, cost).is_none());
@@ -221,6 +263,41 @@ mod tests {
         let plan = plan_for_budget(100, 1000, 400, 50_000, cost).unwrap();
         assert_eq!(plan.strategy, Strategy::StoreAll);
         assert_eq!(plan.memory_bytes, 100 * 400);
+    }
+
+    #[test]
+    fn with_a_cost_on_memory_the_plan_holds_fewer_snapshots_than_fit() {
+        let (steps, full, compact, budget) = (300, 1000, 400, 200_000);
+        // a snapshot held costs as much as a few forward steps
+        let cost = CostModel { step_seconds: 1e-3, store_seconds_per_byte: 1e-7, memory_seconds_per_byte: 5e-6 };
+        let plan = plan_for_budget(steps, full, compact, budget, cost).unwrap();
+        assert!(plan.memory_bytes <= budget);
+        let schedule = plan.strategy.schedule(steps);
+        assert_eq!(plan.seconds, cost.seconds(&schedule, full, compact));
+        assert_eq!(plan.recomputed_steps, schedule.recomputed_steps());
+        // store-all and the most snapshots that fit both lose
+        assert_ne!(plan.strategy, Strategy::StoreAll);
+        assert_ne!(plan.strategy, Strategy::Binomial { snapshots: budget / full });
+        // within 5 % of the best of every binomial and periodic schedule that fits
+        let best = (1..=budget / full)
+            .map(|snapshots| Strategy::Binomial { snapshots })
+            .chain((1..=steps).map(|every| Strategy::Periodic { every }))
+            .map(|strategy| strategy.schedule(steps))
+            .filter(|schedule| schedule.peak_ram_bytes(full, compact) <= budget)
+            .map(|schedule| cost.seconds(&schedule, full, compact))
+            .fold(f64::INFINITY, f64::min);
+        assert!(plan.seconds <= 1.05 * best, "{plan:?} against the best {best}");
+        // free memory: store-all, which fits (reverse-only copies), recomputes nothing
+        let free = CostModel { memory_seconds_per_byte: 0.0, store_seconds_per_byte: 0.0, ..cost };
+        let plan = plan_for_budget(steps, full, compact, budget, free).unwrap();
+        assert_eq!((plan.strategy, plan.recomputed_steps), (Strategy::StoreAll, 0));
+    }
+
+    #[test]
+    fn candidate_counts_grow_by_about_the_square_root_of_two() {
+        assert_eq!(geometric_up_to(1), vec![1]);
+        assert_eq!(geometric_up_to(20), vec![1, 2, 3, 4, 6, 8, 11, 16, 20]);
+        assert_eq!(geometric_up_to(16), vec![1, 2, 3, 4, 6, 8, 11, 16]);
     }
 
     #[test]

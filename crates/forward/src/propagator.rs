@@ -37,6 +37,14 @@ pub trait Propagator: Sync {
         target.clone_from(source);
         self.step(n, target);
     }
+    /// A state to serve as [`step_from`](Propagator::step_from)'s target,
+    /// reading as the initial state. The default is
+    /// [`initial_state`](Propagator::initial_state); a propagator may leave
+    /// its memory untouched, so that the pages are first touched by the
+    /// writes of the step's parallel sweep instead of by a serial fill.
+    fn target_state(&self) -> Self::State {
+        self.initial_state()
+    }
     /// Observations of the state at time `n` into `out` (`channels()` long).
     fn observe(&self, n: usize, state: &Self::State, out: &mut [Self::Real]);
     /// Bytes held by one state (for checkpoint memory accounting).

@@ -188,7 +188,7 @@ pub(crate) fn choose_strategy(scenario: &Scenario, setup: &AcousticSetup, vp: &[
             })?;
             if !out.quiet {
                 println!(
-                    "checkpointing plan for {budget} bytes: {} ({} bytes of checkpoints per shot, {} recomputed steps at most, about {:.1} s of forward work per shot)",
+                    "checkpointing plan for {budget} bytes: {} ({} bytes of checkpoints per shot, {} recomputed steps at most, about {:.3} s of forward steps and checkpoint memory per shot)",
                     plan.strategy.label(),
                     plan.memory_bytes,
                     plan.recomputed_steps,

@@ -534,15 +534,26 @@ impl<T: Real> AcousticModel<T> {
     }
 
     fn empty_state(&self) -> AcousticState<T> {
+        self.zero_state(AlignedVec::zeros)
+    }
+
+    /// [`empty_state`](Self::empty_state) with its pages untouched
+    /// ([`AlignedVec::zeros_untouched`]).
+    fn untouched_state(&self) -> AcousticState<T> {
+        self.zero_state(AlignedVec::zeros_untouched)
+    }
+
+    fn zero_state(&self, zeros: fn(usize, usize) -> AlignedVec<T>) -> AcousticState<T> {
         let n = self.layout.len();
         let (x_len, z_len) = self.cpml.as_ref().map_or((0, 0), |c| (c.x_len(&self.layout), c.z_len(&self.layout)));
+        let halo = self.layout.halo;
         AcousticState {
-            u: AlignedVec::zeros(n, self.layout.halo),
-            u_prev: AlignedVec::zeros(n, self.layout.halo),
-            psi_x: AlignedVec::zeros(x_len, self.layout.halo),
-            zeta_x: AlignedVec::zeros(x_len, self.layout.halo),
-            psi_z: AlignedVec::zeros(z_len, self.layout.halo),
-            zeta_z: AlignedVec::zeros(z_len, self.layout.halo),
+            u: zeros(n, halo),
+            u_prev: zeros(n, halo),
+            psi_x: zeros(x_len, halo),
+            zeta_x: zeros(x_len, halo),
+            psi_z: zeros(z_len, halo),
+            zeta_z: zeros(z_len, halo),
         }
     }
 }
@@ -781,6 +792,13 @@ impl<T: Real> Propagator for AcousticShot<'_, T> {
     /// sweep (see
     /// `AcousticModel::step_cpml`); a `target` of another shape is
     /// reshaped by a plain copy first.
+    /// Zeros whose pages are left for `step_from`'s parallel sweep to
+    /// touch (a checkpoint's fresh state would otherwise be filled on one
+    /// thread first, its page faults serial).
+    fn target_state(&self) -> AcousticState<T> {
+        self.model.untouched_state()
+    }
+
     fn step_from(&self, n: usize, source: &AcousticState<T>, target: &mut AcousticState<T>) {
         if !target.same_shape(source) {
             target.clone_from(source);
