@@ -304,6 +304,12 @@ fn check_step_from<T: Real>(grid: Grid, boundary: Boundary, free_surface: bool, 
                 .collect()
         };
         assert!(bits(&unrelated) == bits(&expected), "{label}: step_from differs from copy + step");
+        // a fresh target (its pages untouched) reads as the initial state and serves the same
+        let fresh = shot.target_state();
+        assert!(bits(&fresh) == bits(&shot.initial_state()), "{label}: target_state is not the initial state");
+        let mut fresh = fresh;
+        shot.step_from(40, &checkpoint, &mut fresh);
+        assert!(bits(&fresh) == bits(&expected), "{label}: step_from into target_state differs");
         // and it goes on as the in-place state does
         shot.step(41, &mut expected);
         shot.step(41, &mut unrelated);
