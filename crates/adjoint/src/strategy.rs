@@ -107,7 +107,7 @@ pub struct CostModel {
 }
 
 impl CostModel {
-    /// The model for a state of `cells` grid cells, fitted to
+    /// The model for a state of `cells` grid cells, estimated by hand from
     /// `pdeinv checkpoint-bench benches/scenarios/gradient-600.toml` over
     /// store-all, periodic and binomial with 7 to 450 snapshots on this
     /// 2-core machine: forward steps at about 3e9 cells per second, copies
