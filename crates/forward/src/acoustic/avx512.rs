@@ -294,29 +294,21 @@ fn block<const H: usize, const R: usize, const IMAGE: bool, const FROM: bool>(
     assert!(mid[0].len() == count + 2 && mid[1].len() == count + 2 && out0.len() == count && c0.len() == count);
     assert!(R == 1 || (out1.len() == count && c1.len() == count));
     let vector = |chunk: &[f32; LANES]| -> __m512 { bytemuck::cast(*chunk) };
-    // The rows this pass reads for the first time (the newest input rows,
-    // the old values, `c`; with `IMAGE` the field and the image), each
-    // fetched `PREFETCH_CHUNKS` chunks ahead: see `PREFETCH_CHUNKS`.
-    let old = |chunks: &[[f32; LANES]]| chunks.as_ptr();
-    let streams: [*const [f32; LANES]; 10] = [
-        rows[2 * H + R - 1].as_ptr(),
-        if R == 2 { rows[2 * H].as_ptr() } else { std::ptr::null() },
-        if FROM { old(p0) } else { old(out0) },
-        if R == 2 { if FROM { old(p1) } else { old(out1) } } else { std::ptr::null() },
-        c0.as_ptr(),
-        if R == 2 { c1.as_ptr() } else { std::ptr::null() },
-        if IMAGE { f0.as_ptr() } else { std::ptr::null() },
-        if IMAGE && R == 2 { f1.as_ptr() } else { std::ptr::null() },
-        if IMAGE { old(image0) } else { std::ptr::null() },
-        if IMAGE && R == 2 { old(image1) } else { std::ptr::null() },
+    // Per output row, the rows this pass reads for the first time: its
+    // newest input row, its old values, `c`, and with `IMAGE` the field
+    // and the image; each fetched `PREFETCH_CHUNKS` chunks ahead (see
+    // `PREFETCH_CHUNKS`). Row 1's are empty slices when `R` is 1, unused.
+    let old: [&[[f32; LANES]]; 2] = if FROM { [p0, p1] } else { [out0, out1] };
+    let streams: [[*const [f32; LANES]; 5]; 2] = [
+        [rows[2 * H].as_ptr(), old[0].as_ptr(), c0.as_ptr(), f0.as_ptr(), image0.as_ptr()],
+        [rows[2 * H + 1].as_ptr(), old[1].as_ptr(), c1.as_ptr(), f1.as_ptr(), image1.as_ptr()],
     ];
+    let per_row = 3 + 2 * usize::from(IMAGE);
     let mut before = [vector(&mid[0][0]), vector(&mid[1][0])];
     let mut here = [vector(&mid[0][1]), vector(&mid[1][1])];
     for m in 0..count {
-        for (k, stream) in streams.iter().enumerate() {
-            // resolved at compile time: the streams this instance has
-            let used = k < 6 + 4 * usize::from(IMAGE) && (R == 2 || k % 2 == 0);
-            if used {
+        for row in &streams[..R] {
+            for stream in &row[..per_row] {
                 // a hint, never a memory access: an address past the row
                 // (the last chunks) is harmless
                 _mm_prefetch::<_MM_HINT_T0>(stream.wrapping_add(m + PREFETCH_CHUNKS).cast());
