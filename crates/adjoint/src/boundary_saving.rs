@@ -113,6 +113,7 @@ pub fn gradient_boundary_saving_with_progress<P: ReversiblePropagator>(
         forward_steps: steps,
         recomputed_steps: 0,
         skipped_steps: 0,
+        fused_pairs: 0,
         memory_timeline,
     })
 }

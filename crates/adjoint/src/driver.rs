@@ -101,6 +101,9 @@ pub struct GradientRun {
     /// just reversed, the propagator may reverse that step from the state
     /// at hand ([`AdjointPropagator::reverse_from_next`]) instead.
     pub skipped_steps: usize,
+    /// Reversals run two at a time in one call
+    /// ([`AdjointPropagator::reverse_pair`]): the pairs.
+    pub fused_pairs: usize,
     /// `(seconds since the start, bytes held by checkpoints in RAM)` after
     /// every change of the checkpoint memory.
     pub memory_timeline: Vec<(f64, usize)>,
@@ -251,6 +254,7 @@ fn run_schedule<P: AdjointPropagator>(
     let mut peak = 0usize;
     let mut forward_steps = 0usize;
     let mut skipped_steps = 0usize;
+    let mut fused_pairs = 0usize;
     // the indices of an advance and a reversal left out (the reversal done
     // from its successor's state, see `successor_serves`)
     let mut skip: Option<(usize, usize)> = None;
@@ -433,19 +437,39 @@ fn run_schedule<P: AdjointPropagator>(
                     p.inject_residual(steps, &last, &r[steps * channels..], &mut adjoint);
                     started = true;
                 }
+                let residual = |k: usize| &r[k * channels..(k + 1) * channels];
+                // the next reversal, of step − 1, fused with this one where the propagator can
+                let partner = partner(&schedule.actions, index, step);
+                let below = partner
+                    .as_ref()
+                    .and_then(|partner| partner.slot)
+                    .filter(|&slot| !schedule.is_disk_slot(slot) && current_in != Some(slot))
+                    .and_then(|slot| slots[slot].as_ref());
+                if let Some(partner) = partner
+                    && p.reverse_pair(step, state, below, [residual(step), residual(step - 1)], &mut adjoint, &mut gradient)
+                {
+                    // progress counts the schedule's steps: the two reversals and any advance left out
+                    let (advance, length) = partner.advance.unwrap_or((usize::MAX, 0));
+                    for _ in 0..2 + length {
+                        on_step();
+                    }
+                    skip = Some((advance, partner.reversal));
+                    skipped_steps += length;
+                    fused_pairs += 1;
+                    continue;
+                }
                 p.step_adjoint(step, state, &mut adjoint, &mut gradient);
                 on_step();
-                p.inject_residual(step, state, &r[step * channels..(step + 1) * channels], &mut adjoint);
-                if let Some((advance, reversal, length)) = successor_serves(&schedule.actions, index, step) {
-                    let residual = &r[(step - 1) * channels..step * channels];
-                    if p.reverse_from_next(step - 1, state, residual, &mut adjoint, &mut gradient) {
-                        // progress counts the schedule's steps: the reversal and the advance left out
-                        for _ in 0..=length {
-                            on_step();
-                        }
-                        skip = Some((advance, reversal));
-                        skipped_steps += length;
+                p.inject_residual(step, state, residual(step), &mut adjoint);
+                if let Some((advance, reversal, length)) = successor_serves(&schedule.actions, index, step)
+                    && p.reverse_from_next(step - 1, state, residual(step - 1), &mut adjoint, &mut gradient)
+                {
+                    // progress counts the schedule's steps: the reversal and the advance left out
+                    for _ in 0..=length {
+                        on_step();
                     }
+                    skip = Some((advance, reversal));
+                    skipped_steps += length;
                 }
             }
         }
@@ -464,6 +488,7 @@ fn run_schedule<P: AdjointPropagator>(
         forward_steps,
         recomputed_steps: forward_steps.saturating_sub(steps.saturating_sub(1)),
         skipped_steps,
+        fused_pairs,
         memory_timeline,
     })
 }
@@ -487,6 +512,38 @@ fn successor_serves(actions: &[Action], index: usize, step: usize) -> Option<(us
     }
     let then_restores = matches!(actions.get(after), None | Some(Action::Restore { .. }));
     (below + 1 == step && to + 1 == step && then_restores).then_some((next - 1, next, to - from))
+}
+
+/// The reversal that can run fused with the reversal of `step` (action
+/// `index`): the schedule's next reversal, of `step − 1`.
+struct Partner {
+    /// Its action index (left out once it has run).
+    reversal: usize,
+    /// The advance before it that only reaches `step − 1` for it, and its
+    /// length (left out too, see [`successor_serves`]).
+    advance: Option<(usize, usize)>,
+    /// The RAM slot restored for it, which holds `S_{step−1}` already (no
+    /// store into it before): the pair reads it instead of what `S_step`
+    /// keeps of `S_{step−1}` (all of a slot kept for reversals only).
+    slot: Option<usize>,
+}
+
+/// See [`Partner`]; `None` where the next reversal is not of `step − 1`.
+fn partner(actions: &[Action], index: usize, step: usize) -> Option<Partner> {
+    let next = (index + 1..actions.len()).find(|&i| matches!(actions[i], Action::Reverse { .. }))?;
+    let Action::Reverse { step: below } = actions[next] else {
+        return None;
+    };
+    if below + 1 != step {
+        return None;
+    }
+    let advance = successor_serves(actions, index, step).map(|(advance, _, length)| (advance, length));
+    let slot = match actions[next - 1] {
+        Action::Restore { slot, step } if step == below => Some(slot),
+        _ => None,
+    }
+    .filter(|&slot| !actions[index + 1..next].iter().any(|a| matches!(*a, Action::Store { slot: s, .. } if s == slot)));
+    Some(Partner { reversal: next, advance, slot })
 }
 
 /// The misfit alone (one forward sweep, nothing stored).

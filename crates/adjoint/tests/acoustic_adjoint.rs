@@ -210,6 +210,8 @@ fn every_recompute_strategy_matches(case: Case, serves: bool) {
             // the step before the one just reversed many times
             assert_eq!(other.forward_steps + other.skipped_steps, forward_steps);
             assert!(if serves { !binomial || other.skipped_steps > 0 } else { other.skipped_steps == 0 });
+            // reversals run two at a time where a state serves both (not under a sponge)
+            assert_eq!(other.fused_pairs > 0, serves);
             assert_eq!(other.misfit.to_bits(), reference.misfit.to_bits());
             assert!(other.gradient.iter().zip(&reference.gradient).all(|(a, b)| a.to_bits() == b.to_bits()));
             // memory accounting: the slots the schedule fills, each a full
@@ -218,8 +220,39 @@ fn every_recompute_strategy_matches(case: Case, serves: bool) {
             assert!(other.recomputed_steps > 0);
         }
         assert_eq!(reference.peak_checkpoint_bytes, steps * shot.adjoint_state_bytes());
+        // store-all reverses every pair of steps from the two slots in one call
+        assert_eq!(reference.fused_pairs, if serves { steps / 2 } else { 0 });
+        // and the pairs give the gradient of the reversals one by one
+        let one_by_one = reverse_one_by_one(shot, &inversion.observed);
+        assert!(reference.gradient.iter().zip(&one_by_one).all(|(a, b)| a.to_bits() == b.to_bits()));
         assert!(2 * shot.adjoint_state_bytes() <= shot.state_bytes());
     });
+}
+
+/// The least-squares gradient with every state kept and every reversal
+/// run by itself (`step_adjoint`, then `inject_residual`), no driver.
+fn reverse_one_by_one(shot: &AcousticShot<'_, f64>, observed: &[f64]) -> Vec<f64> {
+    let (nt, channels) = (shot.nt(), shot.channels());
+    let mut states = vec![shot.initial_state()];
+    for n in 0..nt - 1 {
+        let mut next = states[n].clone();
+        shot.step(n, &mut next);
+        states.push(next);
+    }
+    let residual = |n: usize| -> Vec<f64> {
+        let mut out = vec![0.0; channels];
+        shot.observe(n, &states[n], &mut out);
+        out.iter().zip(&observed[n * channels..]).map(|(o, d)| o - d).collect()
+    };
+    let mut adjoint = shot.initial_adjoint();
+    let mut gradient = vec![0.0; shot.parameters()];
+    shot.inject_residual(nt - 1, &states[nt - 1], &residual(nt - 1), &mut adjoint);
+    for n in (0..nt - 1).rev() {
+        shot.step_adjoint(n, &states[n], &mut adjoint, &mut gradient);
+        shot.inject_residual(n, &states[n], &residual(n), &mut adjoint);
+    }
+    shot.finish_gradient(&mut adjoint, &mut gradient);
+    gradient
 }
 
 #[test]

@@ -95,6 +95,26 @@ pub trait AdjointPropagator: Propagator {
     ) -> bool {
         false
     }
+    /// Two reversals in one call: `step_adjoint(n, S_n, ..)`,
+    /// `inject_residual(n, S_n, residuals[0], ..)`, then the reversal of
+    /// step `n − 1` and the injection of `residuals[1]`, reading `S_{n−1}`
+    /// from `below`, or when `below` is `None` what `next = S_n` keeps of
+    /// it (as [`reverse_from_next`](Self::reverse_from_next)). The same,
+    /// bitwise, as those calls one by one; a propagator may fuse them
+    /// into one sweep (the acoustic one reads each adjoint field once for
+    /// both steps). Returns `false`, doing nothing, where it does not (the
+    /// default): the caller then runs them one by one.
+    fn reverse_pair(
+        &self,
+        _n: usize,
+        _next: &Self::State,
+        _below: Option<&Self::State>,
+        _residuals: [&[Self::Real]; 2],
+        _adjoint: &mut Self::AdjointState,
+        _gradient: &mut [f64],
+    ) -> bool {
+        false
+    }
     /// Bytes of a copy made by [`adjoint_copy`](Self::adjoint_copy).
     fn adjoint_state_bytes(&self) -> usize {
         self.state_bytes()

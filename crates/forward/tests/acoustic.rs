@@ -336,3 +336,107 @@ fn step_from_a_checkpoint_equals_copy_then_step_bitwise() {
     check_step_from::<f64>(Grid::new_1d(80, 10.0).unwrap(), Boundary::Cpml { width: 10 }, false, 2);
     check_step_from::<f32>(Grid::new_1d(80, 10.0).unwrap(), Boundary::Sponge { width: 10 }, false, 2);
 }
+
+/// A pseudo-random residual per receiver, in `[−1, 1)`.
+fn residual<T: Real>(seed: u64, channels: usize) -> Vec<T> {
+    (0..channels as u64)
+        .map(|p| {
+            let mut x = (seed * 1000 + p + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            x ^= x >> 29;
+            x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            x ^= x >> 32;
+            T::of((x >> 11) as f64 / (1u64 << 52) as f64 - 1.0)
+        })
+        .collect()
+}
+
+/// `reverse_pair` (two reversals fused into one sweep) must equal the two
+/// reversals one by one bitwise, from the successor's `u_prev` and from the
+/// predecessor's state, with receivers in the z strips, at their edges and
+/// near the seams between the threads' bands; it declines under a sponge
+/// and in 1D.
+fn check_reverse_pair<T: Real>(grid: Grid, boundary: Boundary, free_surface: bool, threads: usize) {
+    use pdeinv_forward::{AdjointPropagator, Propagator};
+    let label = format!("{:?} {boundary:?} free surface {free_surface}, {threads} threads", grid.shape());
+    let nt = 60;
+    let mut cfg = config(grid.clone(), 8, 1e-3, nt, boundary);
+    cfg.free_surface = free_surface;
+    let model = AcousticModel::<T>::new(cfg, &camembert(&grid)).unwrap();
+    let scheme = Interpolation::Hicks { radius: 4 };
+    let (z, x) = if grid.dimension == 2 { (35.0, 105.0) } else { (0.0, 105.0) };
+    let source = point_weights(&grid, "source", z, x, scheme).unwrap();
+    let depth = (grid.shape()[0] - 1) as f64 * grid.spacing()[0];
+    let receivers: Vec<_> = if grid.dimension == 2 {
+        [0.0, 10.0, 90.0, 110.0, 260.0, 270.0, 400.0, 530.0, depth - 10.0, depth]
+            .iter()
+            .enumerate()
+            .filter(|&(_, &z)| z <= depth)
+            .map(|(k, &z)| point_weights(&grid, "receiver", z, 40.0 + 35.0 * k as f64, scheme).unwrap())
+            .collect()
+    } else {
+        vec![point_weights(&grid, "receiver", 0.0, 300.0, scheme).unwrap()]
+    };
+    let wavelet = ricker(25.0, 1e-3, nt, None);
+    let shot = model.shot(&source, &wavelet, &receivers).unwrap();
+    let channels = shot.channels();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    pool.install(|| {
+        let mut states = vec![shot.initial_state()];
+        for n in 0..40 {
+            let mut next = states[n].clone();
+            shot.step(n, &mut next);
+            states.push(next);
+        }
+        // an adjoint wave from residuals at every receiver over ten steps
+        let mut adjoint = shot.initial_adjoint();
+        let mut gradient = vec![0.0; shot.parameters()];
+        shot.inject_residual(40, &states[40], &residual(40, channels), &mut adjoint);
+        for n in (30..40).rev() {
+            shot.step_adjoint(n, &states[n], &mut adjoint, &mut gradient);
+            shot.inject_residual(n, &states[n], &residual(n as u64, channels), &mut adjoint);
+        }
+        let (r29, r28) = (residual::<T>(29, channels), residual::<T>(28, channels));
+        let mut one_by_one = adjoint.clone();
+        shot.step_adjoint(29, &states[29], &mut one_by_one, &mut gradient);
+        shot.inject_residual(29, &states[29], &r29, &mut one_by_one);
+        let serves = shot.reverse_from_next(28, &states[29], &r28, &mut one_by_one, &mut gradient);
+        let fused = matches!(boundary, Boundary::Cpml { .. }) && grid.dimension == 2;
+        assert_eq!(serves, matches!(boundary, Boundary::Cpml { .. }), "{label}");
+        let finished = |mut adjoint: pdeinv_forward::acoustic::AcousticAdjoint<T>| -> Vec<u64> {
+            let s = &adjoint.state;
+            let mut bits: Vec<u64> = [&s.u, &s.u_prev, &s.psi_x, &s.zeta_x, &s.psi_z, &s.zeta_z]
+                .iter()
+                .flat_map(|f| f.iter().map(|v| v.as_f64().to_bits()))
+                .collect();
+            assert!(s.u.iter().filter(|v| **v != T::zero()).count() > 100, "the adjoint wavefield should be live");
+            let mut gradient = vec![0.0; shot.parameters()];
+            shot.finish_gradient(&mut adjoint, &mut gradient);
+            bits.extend(gradient.iter().map(|g| g.to_bits()));
+            bits
+        };
+        for below in [None, Some(&states[28])] {
+            let mut paired = adjoint.clone();
+            let done = shot.reverse_pair(29, &states[29], below, [&r29, &r28], &mut paired, &mut gradient);
+            assert_eq!(done, fused, "{label}: the pair runs fused exactly with a CPML in 2D");
+            if done && serves {
+                let from = if below.is_some() { "S_28" } else { "S_29's u_prev" };
+                assert!(finished(paired) == finished(one_by_one.clone()), "{label}: the fused pair from {from} differs");
+            }
+        }
+    });
+}
+
+#[test]
+fn a_fused_pair_of_reversals_equals_two_reversals_bitwise() {
+    // 3 threads: bands of about 36 rows, receivers at their seams; the
+    // CPML's z strips hold receivers too
+    let grid = Grid::new_2d(56, 64, 10.0, 10.0).unwrap();
+    for threads in [1, 3] {
+        for free_surface in [false, true] {
+            check_reverse_pair::<f32>(grid.clone(), Boundary::Cpml { width: 10 }, free_surface, threads);
+            check_reverse_pair::<f64>(grid.clone(), Boundary::Cpml { width: 10 }, free_surface, threads);
+        }
+    }
+    check_reverse_pair::<f32>(grid.clone(), Boundary::Sponge { width: 10 }, false, 2);
+    check_reverse_pair::<f64>(Grid::new_1d(80, 10.0).unwrap(), Boundary::Cpml { width: 10 }, false, 2);
+}

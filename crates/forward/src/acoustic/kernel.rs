@@ -317,12 +317,17 @@ pub fn adjoint_rows<T: Real>(
     with_halo!(layout.halo, H => adjoint_rows_h::<T, H>(layout, weights, first, extra_rows, fields, rows))
 }
 
-/// Whole padded arrays an adjoint sweep reads.
+/// The arrays an adjoint sweep reads: `c` and `u` whole padded arrays,
+/// `lw` whole padded rows from row `lw_first` on (at least the `H` rows
+/// either side of the rows updated).
 #[derive(Debug, Clone, Copy)]
 pub struct AdjointFields<'a, T> {
     /// `μw = c ⊙ λw`, the scaled adjoint of `u^{n+1}` (after the boundary
     /// post-processing; zero off the computed cells).
     pub lw: &'a [T],
+    /// The padded row `lw` starts at (0 for the whole array; the fused
+    /// two-step sweep of [`super::pair`] lends only the rows a call reads).
+    pub lw_first: usize,
     /// `v² dt²`.
     pub c: &'a [T],
     /// The forward `u^n`.
@@ -355,10 +360,13 @@ fn adjoint_rows_h<T: Real, const H: usize>(
     let (c, field) = (&fields.c[block.clone()], &fields.u[block]);
     let wx: [T; H] = std::array::from_fn(|k| weights.x[k]);
     let own = |r: usize, rows: usize| r * nxp..(r + rows) * nxp;
+    // `lw` row `i` is the slice's row `i − origin`
+    let (lw, origin) = (fields.lw, fields.lw_first);
     if !layout.has_z {
+        assert_eq!(origin, 0, "a 1D adjoint reads the whole row");
         if computed.contains(&first) {
             let imaging = Imaging { field: &field[own(0, 1)], image: &mut image[own(0, 1)] };
-            row_1d::<T, H, true>(fields.lw, &mut lu[own(0, 1)], &c[own(0, 1)], weights.center, &wx, imaging);
+            row_1d::<T, H, true>(lw, &mut lu[own(0, 1)], &c[own(0, 1)], weights.center, &wx, imaging);
         }
         return;
     }
@@ -367,10 +375,10 @@ fn adjoint_rows_h<T: Real, const H: usize>(
     // `rows` (1 or 2) computed rows from offset `r`: in `f32` on AVX-512
     // CPUs the hand-vectorised kernel (bitwise equal), else the generic ones
     let update = |r: usize, rows: usize, lu: &mut [T], image: &mut [T]| {
-        let (i, cells) = (first + r, own(r, rows));
+        let (i, cells) = (first + r - origin, own(r, rows));
         #[cfg(target_arch = "x86_64")]
         if let (Some(u), Some(c), Some(field)) =
-            (T::as_f32s(fields.lw), T::as_f32s(&c[cells.clone()]), T::as_f32s(&field[cells.clone()]))
+            (T::as_f32s(lw), T::as_f32s(&c[cells.clone()]), T::as_f32s(&field[cells.clone()]))
             && let (Some(out), Some(image)) =
                 (T::as_f32s_mut(&mut lu[cells.clone()]), T::as_f32s_mut(&mut image[cells.clone()]))
         {
@@ -382,9 +390,9 @@ fn adjoint_rows_h<T: Real, const H: usize>(
         }
         let imaging = Imaging { field: &field[cells.clone()], image: &mut image[cells.clone()] };
         if rows == 2 {
-            row_pair_2d::<T, H, true>(fields.lw, i, nxp, &mut lu[cells.clone()], &c[cells], taps, imaging);
+            row_pair_2d::<T, H, true>(lw, i, nxp, &mut lu[cells.clone()], &c[cells], taps, imaging);
         } else {
-            row_2d::<T, H, true>(fields.lw, i, nxp, &mut lu[cells.clone()], &c[cells], taps, imaging);
+            row_2d::<T, H, true>(lw, i, nxp, &mut lu[cells.clone()], &c[cells], taps, imaging);
         }
     };
     let mut r = 0;
@@ -404,7 +412,7 @@ fn adjoint_rows_h<T: Real, const H: usize>(
                 // μw is zero on the rows that are not computed
                 for neighbour in [i + k, i.wrapping_sub(k)] {
                     if computed.contains(&neighbour) {
-                        for (o, &v) in out.iter_mut().zip(&fields.lw[neighbour * nxp + H..][..n]) {
+                        for (o, &v) in out.iter_mut().zip(&lw[(neighbour - origin) * nxp + H..][..n]) {
                             *o += wz[k - 1] * v;
                         }
                     }

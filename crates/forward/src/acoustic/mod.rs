@@ -37,6 +37,7 @@ mod avx512;
 pub mod boundary;
 pub mod kernel;
 pub mod layout;
+mod pair;
 pub mod reverse;
 
 use crate::aligned::AlignedVec;
@@ -585,6 +586,9 @@ pub struct AcousticAdjoint<T> {
     /// Scratch of the x-layer adjoint, one part per row block of the sweep
     /// (zero outside what it writes).
     strip_scratch: Vec<T>,
+    /// Per padded row, whether the second step of a fused pair of
+    /// reversals waits for the first one to finish (see [`pair`]).
+    pair_waits: Vec<bool>,
 }
 
 impl<'a, T: Real> AcousticShot<'a, T> {
@@ -887,6 +891,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                 self.model.cpml.as_ref().map_or(0, |c| c.adjoint_scratch_len(&self.model.layout))
                     * self.model.layout.nzp.div_ceil(adjoint_block(&self.model.layout))
             ],
+            pair_waits: if self.pair_applies() { self.pair_waits() } else { Vec::new() },
         }
     }
 
@@ -968,6 +973,27 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         true
     }
 
+    /// Fused into one sweep over the grid ([`pair`]) except under a sponge
+    /// and in 1D; from `below`'s `u`, or from `next`'s `u_prev` as in
+    /// [`reverse_from_next`](AdjointPropagator::reverse_from_next).
+    fn reverse_pair(
+        &self,
+        _n: usize,
+        next: &AcousticState<T>,
+        below: Option<&AcousticState<T>>,
+        residuals: [&[T]; 2],
+        adjoint: &mut AcousticAdjoint<T>,
+        _gradient: &mut [f64],
+    ) -> bool {
+        let len = self.model.layout.len();
+        let second = below.map_or(&next.u_prev, |state| &state.u);
+        if !self.pair_applies() || next.u.len() != len || second.len() != len {
+            return false;
+        }
+        self.reverse_pair_with([&next.u, second], residuals, adjoint);
+        true
+    }
+
     /// `u` alone: the adjoint step reads nothing else of a forward state.
     fn adjoint_state_bytes(&self) -> usize {
         std::mem::size_of::<T>() * self.model.layout.len()
@@ -1040,7 +1066,12 @@ impl<T: Real> AcousticShot<'_, T> {
     /// [`inject_residual`](AdjointPropagator::inject_residual) with the
     /// forward `u^n` given.
     fn inject_residual_with(&self, u: &[T], residual: &[T], adjoint: &mut AcousticAdjoint<T>) {
-        let (lu, image, c) = (&mut adjoint.state.u, &mut adjoint.image, &self.model.c2dt2);
+        self.inject_into(u, residual, &mut adjoint.state.u, &mut adjoint.image);
+    }
+
+    /// `lu += c ⊙ Rᵀr`, `image += u ⊙ Rᵀr` (see [`inject_residual`](AdjointPropagator::inject_residual)).
+    fn inject_into(&self, u: &[T], residual: &[T], lu: &mut [T], image: &mut [T]) {
+        let c = &self.model.c2dt2;
         for (p, &r) in residual.iter().enumerate() {
             for (cell, weight) in self.receivers.entries(p) {
                 let d = weight * r;
@@ -1055,7 +1086,7 @@ impl<T: Real> AcousticShot<'_, T> {
     fn step_adjoint_with(&self, u: &[T], adjoint: &mut AcousticAdjoint<T>) {
         let m = self.model;
         let layout = &m.layout;
-        let (nxp, h, c) = (layout.nxp, layout.halo, &m.c2dt2);
+        let (nxp, c) = (layout.nxp, &m.c2dt2);
         let a = adjoint;
         let min_len = m.min_rows_per_task();
         // (u', p') = (w, u): μw = S·FSᵀ μu' in place; the sweep writes
@@ -1069,106 +1100,149 @@ impl<T: Real> AcousticShot<'_, T> {
             adjoint_free_surface(layout, lw, c);
         }
         let lw: &[T] = lw;
-        // per block of rows, in parallel: the interior (μu = 2μw − S μw' +
-        // c ⊙ L μw; the vertical part of L μw alone on the halo rows above a
-        // free surface), then the block's x-layer adjoints (one call for
-        // the block: per row, the call's own work cost about a quarter of them)
-        let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
-        let fields = AdjointFields { lw, c, u };
+        // per block of rows, in parallel: the interior, then the block's x-layer adjoints
+        let fields = AdjointFields { lw, lw_first: 0, c, u };
         let block = adjoint_block(layout);
         let blocks = lu.par_chunks_mut(block * nxp).zip(a.image.par_chunks_mut(block * nxp));
         match &m.cpml {
             None => blocks.with_min_len(min_len.div_ceil(block)).enumerate().for_each(|(b, (lu, image))| {
-                let own = AdjointRows { lu, image };
-                adjoint_rows(layout, &m.stencil, b * block, extra_rows.clone(), fields, own);
+                self.adjoint_interior_and_x(b * block, fields, lu, image, None);
             }),
             Some(cpml) => {
                 let width = 2 * cpml.strip();
-                let scratch_len = cpml.adjoint_scratch_len(layout);
                 let x_adjoint = lpsi_x.par_chunks_mut(block * width).zip(lzeta_x.par_chunks_mut(block * width));
-                let scratch = a.strip_scratch.par_chunks_mut(scratch_len);
+                let scratch = a.strip_scratch.par_chunks_mut(cpml.adjoint_scratch_len(layout));
                 blocks.zip(x_adjoint).zip(scratch).with_min_len(min_len.div_ceil(block)).enumerate().for_each(
                     |(b, (((lu, image), (lpsi, lzeta)), scratch))| {
-                        let first = b * block;
-                        let count = lu.len() / nxp;
-                        let own = AdjointRows { lu: &mut lu[..], image: &mut image[..] };
-                        adjoint_rows(layout, &m.stencil, first, extra_rows.clone(), fields, own);
-                        // the x layers of the block's computed rows, after their interior update
-                        let computed = layout.computed_rows();
-                        let rows = first.max(computed.start)..(first + count).min(computed.end);
-                        if !rows.is_empty() {
-                            let local = (rows.start - first) * nxp..(rows.end - first) * nxp;
-                            let global = rows.start * nxp..rows.end * nxp;
-                            let x = (rows.start - first) * width..(rows.end - first) * width;
-                            let out = ImagedAdjoint {
-                                lu: &mut lu[local.clone()],
-                                image: &mut image[local],
-                                u: &u[global.clone()],
-                                c: &c[global.clone()],
-                            };
-                            cpml.adjoint_x_rows(layout, &lw[global], &mut lpsi[x.clone()], &mut lzeta[x], out, scratch);
-                        }
+                        self.adjoint_interior_and_x(b * block, fields, lu, image, Some((lpsi, lzeta, scratch)));
                     },
                 );
             }
         }
-        // z layers' adjoint: each strip's rows couple, so one task per strip,
-        // the two strips in parallel when their rows are apart
-        if let Some(cpml) = &m.cpml {
-            let (strip, firsts) = (cpml.strip(), cpml.z_strip_rows());
-            let scratch_len = cpml.adjoint_z_scratch_len(layout);
-            let group_task = |group: usize,
-                              out: ImagedAdjoint<'_, T>,
-                              out_first: usize,
-                              lpsi: &mut [T],
-                              lzeta: &mut [T],
-                              scratch: &mut [T]| {
-                cpml.adjoint_z_group(layout, group, lw, lpsi, lzeta, out, out_first, scratch);
-            };
-            if let [top, bottom] = *firsts
-                && top + strip <= bottom
-            {
-                let split = bottom * nxp;
-                let (lu_top, lu_bottom) = lu.split_at_mut(split);
-                let (image_top, image_bottom) = a.image.split_at_mut(split);
-                let (u_top, u_bottom) = u.split_at(split);
-                let (c_top, c_bottom) = c.split_at(split);
-                let (lpsi_top, lpsi_bottom) = lpsi_z.split_at_mut(strip * nxp);
-                let (lzeta_top, lzeta_bottom) = lzeta_z.split_at_mut(strip * nxp);
-                let (scratch_top, scratch_bottom) = a.z_scratch.split_at_mut(scratch_len);
-                m.join(
-                    || {
-                        let out = ImagedAdjoint { lu: lu_top, image: image_top, u: u_top, c: c_top };
-                        group_task(0, out, 0, lpsi_top, lzeta_top, scratch_top)
-                    },
-                    || {
-                        let out = ImagedAdjoint { lu: lu_bottom, image: image_bottom, u: u_bottom, c: c_bottom };
-                        group_task(1, out, bottom, lpsi_bottom, lzeta_bottom, scratch_bottom)
-                    },
-                );
-            } else {
-                for group in 0..firsts.len() {
-                    let block = group * strip * nxp..(group + 1) * strip * nxp;
-                    let (lpsi, lzeta) = (&mut lpsi_z[block.clone()], &mut lzeta_z[block]);
-                    let out = ImagedAdjoint { lu: &mut lu[..], image: &mut a.image[..], u, c };
-                    group_task(group, out, 0, lpsi, lzeta, &mut a.z_scratch[..scratch_len]);
-                }
-            }
-        }
-        // below a free surface, λw of the next step folds in the mirror
-        // row's λu (which the sponge does not taper) with a minus sign: over
-        // the row's taper S, that is part of the row's increment
-        if layout.free_surface {
-            let s = layout.pz;
-            for k in 1..=h {
-                let (row, mirror) = ((s + k) * nxp..(s + k + 1) * nxp, (s - k) * nxp..(s - k + 1) * nxp);
-                let taper = |j: usize| m.sponge.as_ref().map_or(T::one(), |sponge| sponge.factor(s + k, j));
-                let terms = a.image[row.clone()].iter_mut().zip(&u[row]).zip(&lu[mirror]);
-                for (j, ((image, &u), &l)) in terms.enumerate() {
-                    *image -= u * l / taper(j);
-                }
-            }
-        }
+        let z = ZAdjoint { lpsi: lpsi_z, lzeta: lzeta_z, scratch: &mut a.z_scratch };
+        self.adjoint_z_strips(lw, ImagedAdjoint { lu, image: &mut a.image, u, c }, z);
+        self.adjoint_surface_image(&mut a.image, u, lu);
         std::mem::swap(&mut a.state.u, &mut a.state.u_prev);
     }
+
+    /// One task of the adjoint sweep: the interior adjoint of the padded
+    /// rows `first ..` held in `lu` and `image` (whole rows; the μu
+    /// contributions of [`adjoint_rows`], the halo rows above a free
+    /// surface included), then their x-layer adjoint, `x` holding the same
+    /// rows of `λψ_x` and `λζ_x` and a scratch part (`None` without a
+    /// CPML). Per row, the result does not depend on how rows are grouped
+    /// into tasks.
+    fn adjoint_interior_and_x(
+        &self,
+        first: usize,
+        fields: AdjointFields<'_, T>,
+        lu: &mut [T],
+        image: &mut [T],
+        x: Option<(&mut [T], &mut [T], &mut [T])>,
+    ) {
+        let m = self.model;
+        let layout = &m.layout;
+        let (nxp, h) = (layout.nxp, layout.halo);
+        // the vertical part of L μw alone on the halo rows above a free surface
+        let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
+        adjoint_rows(layout, &m.stencil, first, extra_rows, fields, AdjointRows { lu: &mut lu[..], image: &mut image[..] });
+        // the x layers of the computed rows, after their interior update
+        let (Some(cpml), Some((lpsi, lzeta, scratch))) = (&m.cpml, x) else {
+            return;
+        };
+        let width = 2 * cpml.strip();
+        let computed = layout.computed_rows();
+        let rows = first.max(computed.start)..(first + lu.len() / nxp).min(computed.end);
+        if rows.is_empty() {
+            return;
+        }
+        let local = (rows.start - first) * nxp..(rows.end - first) * nxp;
+        let global = rows.start * nxp..rows.end * nxp;
+        let from_lw = (rows.start - fields.lw_first) * nxp..(rows.end - fields.lw_first) * nxp;
+        let x = (rows.start - first) * width..(rows.end - first) * width;
+        let out = ImagedAdjoint {
+            lu: &mut lu[local.clone()],
+            image: &mut image[local],
+            u: &fields.u[global.clone()],
+            c: &fields.c[global],
+        };
+        cpml.adjoint_x_rows(layout, &fields.lw[from_lw], &mut lpsi[x.clone()], &mut lzeta[x], out, scratch);
+    }
+
+    /// The z layers' adjoint (`out` whole padded arrays; nothing without a
+    /// CPML): each strip's rows couple, so one task per strip, the two
+    /// strips in parallel when their rows are apart.
+    fn adjoint_z_strips(&self, lw: &[T], out: ImagedAdjoint<'_, T>, z: ZAdjoint<'_, T>) {
+        let m = self.model;
+        let Some(cpml) = &m.cpml else {
+            return;
+        };
+        let layout = &m.layout;
+        let nxp = layout.nxp;
+        let ImagedAdjoint { lu, image, u, c } = out;
+        let ZAdjoint { lpsi: lpsi_z, lzeta: lzeta_z, scratch: z_scratch } = z;
+        let (strip, firsts) = (cpml.strip(), cpml.z_strip_rows());
+        let scratch_len = cpml.adjoint_z_scratch_len(layout);
+        let group_task =
+            |group: usize, out: ImagedAdjoint<'_, T>, out_first: usize, lpsi: &mut [T], lzeta: &mut [T], scratch: &mut [T]| {
+                cpml.adjoint_z_group(layout, group, lw, lpsi, lzeta, out, out_first, scratch);
+            };
+        if let [top, bottom] = *firsts
+            && top + strip <= bottom
+        {
+            let split = bottom * nxp;
+            let (lu_top, lu_bottom) = lu.split_at_mut(split);
+            let (image_top, image_bottom) = image.split_at_mut(split);
+            let (u_top, u_bottom) = u.split_at(split);
+            let (c_top, c_bottom) = c.split_at(split);
+            let (lpsi_top, lpsi_bottom) = lpsi_z.split_at_mut(strip * nxp);
+            let (lzeta_top, lzeta_bottom) = lzeta_z.split_at_mut(strip * nxp);
+            let (scratch_top, scratch_bottom) = z_scratch.split_at_mut(scratch_len);
+            m.join(
+                || {
+                    let out = ImagedAdjoint { lu: lu_top, image: image_top, u: u_top, c: c_top };
+                    group_task(0, out, 0, lpsi_top, lzeta_top, scratch_top)
+                },
+                || {
+                    let out = ImagedAdjoint { lu: lu_bottom, image: image_bottom, u: u_bottom, c: c_bottom };
+                    group_task(1, out, bottom, lpsi_bottom, lzeta_bottom, scratch_bottom)
+                },
+            );
+        } else {
+            for group in 0..firsts.len() {
+                let block = group * strip * nxp..(group + 1) * strip * nxp;
+                let (lpsi, lzeta) = (&mut lpsi_z[block.clone()], &mut lzeta_z[block]);
+                let out = ImagedAdjoint { lu: &mut lu[..], image: &mut image[..], u, c };
+                group_task(group, out, 0, lpsi, lzeta, &mut z_scratch[..scratch_len]);
+            }
+        }
+    }
+
+    /// Below a free surface, `λw` of the next step folds in the mirror
+    /// row's `λu` (which the sponge does not taper) with a minus sign: over
+    /// the row's taper `S`, that is part of the row's increment, so the
+    /// image gains `−u ⊙ λu(mirror) / S` (`lu` the whole updated `μu`).
+    fn adjoint_surface_image(&self, image: &mut [T], u: &[T], lu: &[T]) {
+        let m = self.model;
+        let layout = &m.layout;
+        if !layout.free_surface {
+            return;
+        }
+        let (nxp, s) = (layout.nxp, layout.pz);
+        for k in 1..=layout.halo {
+            let (row, mirror) = ((s + k) * nxp..(s + k + 1) * nxp, (s - k) * nxp..(s - k + 1) * nxp);
+            let taper = |j: usize| m.sponge.as_ref().map_or(T::one(), |sponge| sponge.factor(s + k, j));
+            let terms = image[row.clone()].iter_mut().zip(&u[row]).zip(&lu[mirror]);
+            for (j, ((image, &u), &l)) in terms.enumerate() {
+                *image -= u * l / taper(j);
+            }
+        }
+    }
+}
+
+/// The z-layer part of an adjoint state: `λψ_z`, `λζ_z` and their scratch.
+struct ZAdjoint<'a, T> {
+    lpsi: &'a mut [T],
+    lzeta: &'a mut [T],
+    scratch: &'a mut [T],
 }
