@@ -110,9 +110,9 @@ fn rows<const H: usize, const FROM: bool>(
         let prev = if FROM { &prev[cells.clone()] } else { &[] };
         let (out, c) = (&mut out[cells.clone()], &c[cells]);
         if rows == 2 {
-            block::<H, 2, false, FROM>(u, first + r, nxp, (out, c), &weights, (&[], &mut []), prev);
+            block::<H, 2, false, FROM, false>(u, first + r, nxp, (out, c), &weights, (&[], &mut []), prev);
         } else {
-            block::<H, 1, false, FROM>(u, first + r, nxp, (out, c), &weights, (&[], &mut []), prev);
+            block::<H, 1, false, FROM, false>(u, first + r, nxp, (out, c), &weights, (&[], &mut []), prev);
         }
     });
 }
@@ -131,12 +131,13 @@ pub fn imaged_rows<const H: usize>(
     (out, c): (&mut [f32], &[f32]),
     weights: (f32, [f32; H], [f32; H]),
     (field, image): (&[f32], &mut [f32]),
+    cached: bool,
 ) -> bool {
     if H == 0 || H > 8 || nxp < 2 * H + LANES || i < H || !available() {
         return false;
     }
     // SAFETY: the CPU supports AVX-512F, checked just above.
-    unsafe { imaged::<H>(u, i, rows, nxp, (out, c), weights, (field, image)) };
+    unsafe { imaged::<H>(u, i, rows, nxp, (out, c), weights, (field, image), cached) };
     true
 }
 
@@ -149,13 +150,15 @@ fn imaged<const H: usize>(
     out_c: (&mut [f32], &[f32]),
     (center, wz, wx): (f32, [f32; H], [f32; H]),
     imaging: (&[f32], &mut [f32]),
+    cached: bool,
 ) {
     let weights =
         Weights { center: _mm512_set1_ps(center), z: wz.map(|w| _mm512_set1_ps(w)), x: wx.map(|w| _mm512_set1_ps(w)) };
-    if rows == 2 {
-        block::<H, 2, true, false>(u, i, nxp, out_c, &weights, imaging, &[]);
-    } else {
-        block::<H, 1, true, false>(u, i, nxp, out_c, &weights, imaging, &[]);
+    match (rows, cached) {
+        (2, false) => block::<H, 2, true, false, false>(u, i, nxp, out_c, &weights, imaging, &[]),
+        (2, true) => block::<H, 2, true, false, true>(u, i, nxp, out_c, &weights, imaging, &[]),
+        (_, false) => block::<H, 1, true, false, false>(u, i, nxp, out_c, &weights, imaging, &[]),
+        (_, true) => block::<H, 1, true, false, true>(u, i, nxp, out_c, &weights, imaging, &[]),
     }
 }
 
@@ -236,9 +239,10 @@ fn output<const H: usize>(
 /// `IMAGE`, so do `field` and `image`, and `image += field ⊙ lap` (the
 /// adjoint sweep; empty slices otherwise). With `FROM`, the old values
 /// `u^{n−1}` come from `prev` (the same rows as `out`) instead of `out`.
+/// With `CACHED` (and `IMAGE`), only `field` is prefetched.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn block<const H: usize, const R: usize, const IMAGE: bool, const FROM: bool>(
+fn block<const H: usize, const R: usize, const IMAGE: bool, const FROM: bool, const CACHED: bool>(
     u: &[f32],
     i: usize,
     nxp: usize,
@@ -303,12 +307,12 @@ fn block<const H: usize, const R: usize, const IMAGE: bool, const FROM: bool>(
         [rows[2 * H].as_ptr(), old[0].as_ptr(), c0.as_ptr(), f0.as_ptr(), image0.as_ptr()],
         [rows[2 * H + 1].as_ptr(), old[1].as_ptr(), c1.as_ptr(), f1.as_ptr(), image1.as_ptr()],
     ];
-    let per_row = 3 + 2 * usize::from(IMAGE);
+    let per_row = if CACHED { 3..4 } else { 0..3 + 2 * usize::from(IMAGE) };
     let mut before = [vector(&mid[0][0]), vector(&mid[1][0])];
     let mut here = [vector(&mid[0][1]), vector(&mid[1][1])];
     for m in 0..count {
         for row in &streams[..R] {
-            for stream in &row[..per_row] {
+            for stream in &row[per_row.clone()] {
                 // a hint, never a memory access: an address past the row
                 // (the last chunks) is harmless
                 _mm_prefetch::<_MM_HINT_T0>(stream.wrapping_add(m + PREFETCH_CHUNKS).cast());

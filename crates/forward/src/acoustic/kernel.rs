@@ -328,6 +328,9 @@ pub struct AdjointFields<'a, T> {
     /// The padded row `lw` starts at (0 for the whole array; the fused
     /// two-step sweep of [`super::pair`] lends only the rows a call reads).
     pub lw_first: usize,
+    /// Whether all but `u` were touched moments ago (the second step of a
+    /// fused pair): in the cache, so the kernel prefetches only `u`.
+    pub cached: bool,
     /// `v² dt²`.
     pub c: &'a [T],
     /// The forward `u^n`.
@@ -384,7 +387,7 @@ fn adjoint_rows_h<T: Real, const H: usize>(
         {
             let narrow = |w: T| w.as_f64() as f32;
             let weights = (narrow(weights.center), wz.map(narrow), wx.map(narrow));
-            if super::avx512::imaged_rows::<H>(u, i, rows, nxp, (out, c), weights, (field, image)) {
+            if super::avx512::imaged_rows::<H>(u, i, rows, nxp, (out, c), weights, (field, image), fields.cached) {
                 return;
             }
         }
@@ -580,6 +583,7 @@ pub(super) mod tests {
                     (&mut got, &c[cells.clone()]),
                     (center, wz, wx),
                     (&field[cells.clone()], &mut got_image),
+                    i % 2 == 1,
                 );
                 if !ran {
                     assert!(nxp < 2 * H + 16, "H {H} nxp {nxp}: the kernel declined");

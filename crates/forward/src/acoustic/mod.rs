@@ -1101,7 +1101,7 @@ impl<T: Real> AcousticShot<'_, T> {
         }
         let lw: &[T] = lw;
         // per block of rows, in parallel: the interior, then the block's x-layer adjoints
-        let fields = AdjointFields { lw, lw_first: 0, c, u };
+        let fields = AdjointFields { lw, lw_first: 0, cached: false, c, u };
         let block = adjoint_block(layout);
         let blocks = lu.par_chunks_mut(block * nxp).zip(a.image.par_chunks_mut(block * nxp));
         match &m.cpml {

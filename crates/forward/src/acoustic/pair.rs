@@ -196,7 +196,7 @@ impl<T: Real> AcousticShot<'_, T> {
                     // its first step has passed (`k + H < end` of an
                     // earlier chunk), which it reads no more.
                     let lw = unsafe { shared_x.rows(reads.clone()) };
-                    let fields = AdjointFields { lw, lw_first: reads.start, c, u: u1 };
+                    let fields = AdjointFields { lw, lw_first: reads.start, cached: false, c, u: u1 };
                     let own = local(row..end);
                     let x_part = x_rows(&mut x, row - rows.start..end - rows.start, x_width);
                     self.adjoint_interior_and_x(row, fields, &mut ly[own.clone()], &mut image[own], x_part);
@@ -210,7 +210,7 @@ impl<T: Real> AcousticShot<'_, T> {
                         }
                         let stop = (next + 1..limit).find(|&k| !early(k)).unwrap_or(limit);
                         let lw = &ly[local(next - h..stop + h)];
-                        let fields = AdjointFields { lw, lw_first: next - h, c, u: u2 };
+                        let fields = AdjointFields { lw, lw_first: next - h, cached: true, c, u: u2 };
                         // SAFETY: rows of this band's core that its first
                         // step no longer reads (`stop + H <= end`) and that
                         // no other band reads or writes (see above)
@@ -244,7 +244,7 @@ impl<T: Real> AcousticShot<'_, T> {
 
         // phase 3: the second step on the rows that waited, by blocks of rows in parallel
         let ly: &[T] = ly;
-        let fields = AdjointFields { lw: ly, lw_first: 0, c, u: u2 };
+        let fields = AdjointFields { lw: ly, lw_first: 0, cached: false, c, u: u2 };
         let phase3 = |first: usize, lx: &mut [T], image: &mut [T], mut x: XParts<'_, T>| {
             let rows = first..first + lx.len() / nxp;
             let mut k = rows.start;
