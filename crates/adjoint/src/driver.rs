@@ -528,7 +528,8 @@ struct Partner {
     slot: Option<usize>,
 }
 
-/// See [`Partner`]; `None` where the next reversal is not of `step − 1`.
+/// See [`Partner`]; `None` where the next reversal is not of `step − 1`,
+/// or where it is better left to pair with the reversal after it.
 fn partner(actions: &[Action], index: usize, step: usize) -> Option<Partner> {
     let next = (index + 1..actions.len()).find(|&i| matches!(actions[i], Action::Reverse { .. }))?;
     let Action::Reverse { step: below } = actions[next] else {
@@ -538,6 +539,12 @@ fn partner(actions: &[Action], index: usize, step: usize) -> Option<Partner> {
         return None;
     }
     let advance = successor_serves(actions, index, step).map(|(advance, _, length)| (advance, length));
+    // a pair that leaves no advance out must not take the next reversal
+    // from a pair with the one after that would (forward steps cost more
+    // than what fusing saves)
+    if advance.is_none() && below > 0 && successor_serves(actions, next, below).is_some() {
+        return None;
+    }
     let slot = match actions[next - 1] {
         Action::Restore { slot, step } if step == below => Some(slot),
         _ => None,

@@ -139,6 +139,11 @@ pub fn run(args: Args, out: Output) -> Result<()> {
         let f: Vec<&str> = line.split(',').collect();
         println!("{:<18} {:>9} {:>14} {:>16} {:>9} {:>17}", f[0], f[1], f[2], f[3], f[4], f[5]);
     }
+    if !out.quiet {
+        let fused: Vec<String> =
+            rows.iter().map(|r| format!("{} {}", r.strategy.label(), 2 * r.run.fused_pairs)).collect();
+        println!("reversals fused in pairs, of {steps}: {}", fused.join(", "));
+    }
     if let Some(path) = &args.csv {
         let text = std::iter::once(header.to_string()).chain(lines).collect::<Vec<_>>().join("\n") + "\n";
         write_bytes_atomically(path, text.as_bytes())?;
