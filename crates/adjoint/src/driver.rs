@@ -446,7 +446,14 @@ fn run_schedule<P: AdjointPropagator>(
                     .filter(|&slot| !schedule.is_disk_slot(slot) && current_in != Some(slot))
                     .and_then(|slot| slots[slot].as_ref());
                 if let Some(partner) = partner
-                    && p.reverse_pair(step, state, below, [residual(step), residual(step - 1)], &mut adjoint, &mut gradient)
+                    && p.reverse_pair(
+                        step,
+                        state,
+                        below,
+                        [residual(step), residual(step - 1)],
+                        &mut adjoint,
+                        &mut gradient,
+                    )
                 {
                     // progress counts the schedule's steps: the two reversals and any advance left out
                     let (advance, length) = partner.advance.unwrap_or((usize::MAX, 0));

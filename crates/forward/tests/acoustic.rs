@@ -420,7 +420,10 @@ fn check_reverse_pair<T: Real>(grid: Grid, boundary: Boundary, free_surface: boo
             assert_eq!(done, fused, "{label}: the pair runs fused exactly with a CPML in 2D");
             if done && serves {
                 let from = if below.is_some() { "S_28" } else { "S_29's u_prev" };
-                assert!(finished(paired) == finished(one_by_one.clone()), "{label}: the fused pair from {from} differs");
+                assert!(
+                    finished(paired) == finished(one_by_one.clone()),
+                    "{label}: the fused pair from {from} differs"
+                );
             }
         }
     });

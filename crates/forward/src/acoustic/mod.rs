@@ -1145,7 +1145,14 @@ impl<T: Real> AcousticShot<'_, T> {
         let (nxp, h) = (layout.nxp, layout.halo);
         // the vertical part of L μw alone on the halo rows above a free surface
         let extra_rows = if layout.free_surface { layout.pz - h..layout.pz } else { 0..0 };
-        adjoint_rows(layout, &m.stencil, first, extra_rows, fields, AdjointRows { lu: &mut lu[..], image: &mut image[..] });
+        adjoint_rows(
+            layout,
+            &m.stencil,
+            first,
+            extra_rows,
+            fields,
+            AdjointRows { lu: &mut lu[..], image: &mut image[..] },
+        );
         // the x layers of the computed rows, after their interior update
         let (Some(cpml), Some((lpsi, lzeta, scratch))) = (&m.cpml, x) else {
             return;
@@ -1183,10 +1190,14 @@ impl<T: Real> AcousticShot<'_, T> {
         let ZAdjoint { lpsi: lpsi_z, lzeta: lzeta_z, scratch: z_scratch } = z;
         let (strip, firsts) = (cpml.strip(), cpml.z_strip_rows());
         let scratch_len = cpml.adjoint_z_scratch_len(layout);
-        let group_task =
-            |group: usize, out: ImagedAdjoint<'_, T>, out_first: usize, lpsi: &mut [T], lzeta: &mut [T], scratch: &mut [T]| {
-                cpml.adjoint_z_group(layout, group, lw, lpsi, lzeta, out, out_first, scratch);
-            };
+        let group_task = |group: usize,
+                          out: ImagedAdjoint<'_, T>,
+                          out_first: usize,
+                          lpsi: &mut [T],
+                          lzeta: &mut [T],
+                          scratch: &mut [T]| {
+            cpml.adjoint_z_group(layout, group, lw, lpsi, lzeta, out, out_first, scratch);
+        };
         if let [top, bottom] = *firsts
             && top + strip <= bottom
         {

@@ -227,7 +227,9 @@ impl<T: Real> AcousticShot<'_, T> {
                 Some(_) => {
                     let x = psi_x.par_chunks_mut(band * x_width).zip(zeta_x.par_chunks_mut(band * x_width));
                     bands.zip(x).zip(strip_scratch.par_chunks_mut(scratch_len)).enumerate().for_each(
-                        |(b, (((ly, image), (lpsi, lzeta)), scratch))| phase1(b, ly, image, Some((lpsi, lzeta, scratch))),
+                        |(b, (((ly, image), (lpsi, lzeta)), scratch))| {
+                            phase1(b, ly, image, Some((lpsi, lzeta, scratch)))
+                        },
                     );
                 }
             }
@@ -268,11 +270,14 @@ impl<T: Real> AcousticShot<'_, T> {
             }),
             Some(_) => {
                 let x = psi_x.par_chunks_mut(block * x_width).zip(zeta_x.par_chunks_mut(block * x_width));
-                blocks.zip(x).zip(strip_scratch.par_chunks_mut(scratch_len)).with_min_len(min_len).enumerate().for_each(
-                    |(b, (((lx, image), (lpsi, lzeta)), scratch))| {
+                blocks
+                    .zip(x)
+                    .zip(strip_scratch.par_chunks_mut(scratch_len))
+                    .with_min_len(min_len)
+                    .enumerate()
+                    .for_each(|(b, (((lx, image), (lpsi, lzeta)), scratch))| {
                         phase3(b * block, lx, image, Some((lpsi, lzeta, scratch)));
-                    },
-                );
+                    });
             }
         }
 
