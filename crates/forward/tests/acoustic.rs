@@ -356,11 +356,26 @@ fn residual<T: Real>(seed: u64, channels: usize) -> Vec<T> {
 /// near the seams between the threads' bands; it declines under a sponge
 /// and in 1D.
 fn check_reverse_pair<T: Real>(grid: Grid, boundary: Boundary, free_surface: bool, threads: usize) {
+    check_reverse_pair_with::<T>(grid, boundary, free_surface, threads, (8, Parallelism::Rows));
+}
+
+/// [`check_reverse_pair`] at a space order, rows in parallel or not.
+fn check_reverse_pair_with<T: Real>(
+    grid: Grid,
+    boundary: Boundary,
+    free_surface: bool,
+    threads: usize,
+    (order, parallelism): (usize, Parallelism),
+) {
     use pdeinv_forward::{AdjointPropagator, Propagator};
-    let label = format!("{:?} {boundary:?} free surface {free_surface}, {threads} threads", grid.shape());
+    let label = format!(
+        "{:?} {boundary:?} free surface {free_surface}, {threads} threads, order {order}, {parallelism:?}",
+        grid.shape()
+    );
     let nt = 60;
-    let mut cfg = config(grid.clone(), 8, 1e-3, nt, boundary);
+    let mut cfg = config(grid.clone(), order, 1e-3, nt, boundary);
     cfg.free_surface = free_surface;
+    cfg.parallelism = parallelism;
     let model = AcousticModel::<T>::new(cfg, &camembert(&grid)).unwrap();
     let scheme = Interpolation::Hicks { radius: 4 };
     let (z, x) = if grid.dimension == 2 { (35.0, 105.0) } else { (0.0, 105.0) };
@@ -440,6 +455,18 @@ fn a_fused_pair_of_reversals_equals_two_reversals_bitwise() {
             check_reverse_pair::<f64>(grid.clone(), Boundary::Cpml { width: 10 }, free_surface, threads);
         }
     }
+    // other stencil widths (what waits depends on H), and rows not in parallel (one band)
+    for order in [2, 16] {
+        check_reverse_pair_with::<f32>(grid.clone(), Boundary::Cpml { width: 10 }, true, 3, (order, Parallelism::Rows));
+        check_reverse_pair_with::<f64>(
+            grid.clone(),
+            Boundary::Cpml { width: 10 },
+            false,
+            3,
+            (order, Parallelism::Rows),
+        );
+    }
+    check_reverse_pair_with::<f32>(grid.clone(), Boundary::Cpml { width: 10 }, true, 3, (8, Parallelism::Serial));
     check_reverse_pair::<f32>(grid.clone(), Boundary::Sponge { width: 10 }, false, 2);
     check_reverse_pair::<f64>(Grid::new_1d(80, 10.0).unwrap(), Boundary::Cpml { width: 10 }, false, 2);
 }
