@@ -326,7 +326,7 @@ pub struct AdjointFields<'a, T> {
     /// post-processing; zero off the computed cells).
     pub lw: &'a [T],
     /// The padded row `lw` starts at (0 for the whole array; the fused
-    /// two-step sweep of [`super::pair`] lends only the rows a call reads).
+    /// two-step sweep (`acoustic/pair.rs`) lends only the rows a call reads).
     pub lw_first: usize,
     /// Whether all but `u` were touched moments ago (the second step of a
     /// fused pair): in the cache, so the kernel prefetches only `u`.

@@ -973,7 +973,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         true
     }
 
-    /// Fused into one sweep over the grid ([`pair`]) except under a sponge
+    /// Fused into one sweep over the grid (`acoustic/pair.rs`) except under a sponge
     /// and in 1D; from `below`'s `u`, or from `next`'s `u_prev` as in
     /// [`reverse_from_next`](AdjointPropagator::reverse_from_next).
     fn reverse_pair(
