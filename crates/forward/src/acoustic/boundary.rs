@@ -9,9 +9,9 @@
 //! layer costs work only where it is. Memory variables live in strips of
 //! `width + 3·halo` cells (zero-padded so derivatives never branch), the
 //! `width + halo` computed columns rounded up to whole vectors of
-//! [`STRIP_CHUNK`] (the extra columns carry zero coefficients, so they add
+//! `STRIP_CHUNK` (the extra columns carry zero coefficients, so they add
 //! exact zeros). The x strips are updated a block of rows per call, in
-//! `f32` by the hand-vectorised kernels of [`super::avx512`]: a strip row
+//! `f32` by the hand-vectorised kernels of `acoustic/avx512.rs`: a strip row
 //! is 24 columns at order 8, too short for the compiler's vectorisation,
 //! which spent most of it in remainder loops (the x strips took 15% of a
 //! single-thread step at 1000², 8% now).
