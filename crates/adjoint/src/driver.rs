@@ -438,39 +438,35 @@ fn run_schedule<P: AdjointPropagator>(
                     started = true;
                 }
                 let residual = |k: usize| &r[k * channels..(k + 1) * channels];
-                // the next reversal, of step − 1, fused with this one where the propagator can
-                let partner = partner(&schedule.actions, index, step);
+                // the next reversal, of step − 1, and any advance before it,
+                // left out where this one's state serves it: fused with this
+                // reversal where the propagator can, else run after it
+                let serves = successor_serves(&schedule.actions, index, step);
+                let partner = partner(&schedule.actions, index, step, serves);
                 let below = partner
                     .as_ref()
                     .and_then(|partner| partner.slot)
                     .filter(|&slot| !schedule.is_disk_slot(slot) && current_in != Some(slot))
                     .and_then(|slot| slots[slot].as_ref());
-                if let Some(partner) = partner
-                    && p.reverse_pair(
-                        step,
-                        state,
-                        below,
-                        [residual(step), residual(step - 1)],
-                        &mut adjoint,
-                        &mut gradient,
-                    )
-                {
-                    // progress counts the schedule's steps: the two reversals and any advance left out
-                    let (advance, length) = partner.advance.unwrap_or((usize::MAX, 0));
-                    for _ in 0..2 + length {
-                        on_step();
+                // (a partner exists only for step ≥ 1)
+                let pair = || [residual(step), residual(step - 1)];
+                let left_out = match partner {
+                    Some(partner) if p.reverse_pair(step, state, below, pair(), &mut adjoint, &mut gradient) => {
+                        fused_pairs += 1;
+                        let (advance, length) = partner.advance.unwrap_or((usize::MAX, 0));
+                        Some((advance, partner.reversal, length))
                     }
-                    skip = Some((advance, partner.reversal));
-                    skipped_steps += length;
-                    fused_pairs += 1;
-                    continue;
-                }
-                p.step_adjoint(step, state, &mut adjoint, &mut gradient);
+                    _ => {
+                        p.step_adjoint(step, state, &mut adjoint, &mut gradient);
+                        p.inject_residual(step, state, residual(step), &mut adjoint);
+                        // (`serves` only for step ≥ 1)
+                        let served = serves.is_some()
+                            && p.reverse_from_next(step - 1, state, residual(step - 1), &mut adjoint, &mut gradient);
+                        serves.filter(|_| served)
+                    }
+                };
                 on_step();
-                p.inject_residual(step, state, residual(step), &mut adjoint);
-                if let Some((advance, reversal, length)) = successor_serves(&schedule.actions, index, step)
-                    && p.reverse_from_next(step - 1, state, residual(step - 1), &mut adjoint, &mut gradient)
-                {
+                if let Some((advance, reversal, length)) = left_out {
                     // progress counts the schedule's steps: the reversal and the advance left out
                     for _ in 0..=length {
                         on_step();
@@ -535,9 +531,10 @@ struct Partner {
     slot: Option<usize>,
 }
 
-/// See [`Partner`]; `None` where the next reversal is not of `step − 1`,
-/// or where it is better left to pair with the reversal after it.
-fn partner(actions: &[Action], index: usize, step: usize) -> Option<Partner> {
+/// See [`Partner`]; `serves` is [`successor_serves`] of the same
+/// reversal. `None` where the next reversal is not of `step − 1`, or where
+/// it is better left to pair with the reversal after it.
+fn partner(actions: &[Action], index: usize, step: usize, serves: Option<(usize, usize, usize)>) -> Option<Partner> {
     let next = (index + 1..actions.len()).find(|&i| matches!(actions[i], Action::Reverse { .. }))?;
     let Action::Reverse { step: below } = actions[next] else {
         return None;
@@ -545,7 +542,7 @@ fn partner(actions: &[Action], index: usize, step: usize) -> Option<Partner> {
     if below + 1 != step {
         return None;
     }
-    let advance = successor_serves(actions, index, step).map(|(advance, _, length)| (advance, length));
+    let advance = serves.map(|(advance, _, length)| (advance, length));
     // a pair that leaves no advance out must not take the next reversal
     // from a pair with the one after that would (forward steps cost more
     // than what fusing saves)

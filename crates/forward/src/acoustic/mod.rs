@@ -1086,7 +1086,7 @@ impl<T: Real> AcousticShot<'_, T> {
     fn step_adjoint_with(&self, u: &[T], adjoint: &mut AcousticAdjoint<T>) {
         let m = self.model;
         let layout = &m.layout;
-        let (nxp, c) = (layout.nxp, &m.c2dt2);
+        let c = &m.c2dt2;
         let a = adjoint;
         let min_len = m.min_rows_per_task();
         // (u', p') = (w, u): μw = S·FSᵀ μu' in place; the sweep writes
@@ -1103,26 +1103,47 @@ impl<T: Real> AcousticShot<'_, T> {
         // per block of rows, in parallel: the interior, then the block's x-layer adjoints
         let fields = AdjointFields { lw, lw_first: 0, cached: false, c, u };
         let block = adjoint_block(layout);
-        let blocks = lu.par_chunks_mut(block * nxp).zip(a.image.par_chunks_mut(block * nxp));
-        match &m.cpml {
-            None => blocks.with_min_len(min_len.div_ceil(block)).enumerate().for_each(|(b, (lu, image))| {
-                self.adjoint_interior_and_x(b * block, fields, lu, image, None);
-            }),
-            Some(cpml) => {
-                let width = 2 * cpml.strip();
-                let x_adjoint = lpsi_x.par_chunks_mut(block * width).zip(lzeta_x.par_chunks_mut(block * width));
-                let scratch = a.strip_scratch.par_chunks_mut(cpml.adjoint_scratch_len(layout));
-                blocks.zip(x_adjoint).zip(scratch).with_min_len(min_len.div_ceil(block)).enumerate().for_each(
-                    |(b, (((lu, image), (lpsi, lzeta)), scratch))| {
-                        self.adjoint_interior_and_x(b * block, fields, lu, image, Some((lpsi, lzeta, scratch)));
-                    },
-                );
-            }
-        }
+        let x = XAdjoint { lpsi: lpsi_x, lzeta: lzeta_x, scratch: &mut a.strip_scratch };
+        self.adjoint_row_tasks(block, min_len.div_ceil(block), (lu, &mut a.image), x, |first, lu, image, x| {
+            self.adjoint_interior_and_x(first, fields, lu, image, x);
+        });
         let z = ZAdjoint { lpsi: lpsi_z, lzeta: lzeta_z, scratch: &mut a.z_scratch };
         self.adjoint_z_strips(lw, ImagedAdjoint { lu, image: &mut a.image, u, c }, z);
         self.adjoint_surface_image(&mut a.image, u, lu);
         std::mem::swap(&mut a.state.u, &mut a.state.u_prev);
+    }
+
+    /// Split `lu` and `image` (whole padded arrays) into tasks of `rows`
+    /// padded rows, each with its rows of `x`'s `λψ_x` and `λζ_x` and a
+    /// part of its scratch under a CPML (`None` without), and run
+    /// `task(first row, lu, image, x)` on them in parallel, at least
+    /// `min_tasks` tasks per rayon job. `x`'s scratch holds a part per task.
+    fn adjoint_row_tasks(
+        &self,
+        rows: usize,
+        min_tasks: usize,
+        (lu, image): (&mut [T], &mut [T]),
+        x: XAdjoint<'_, T>,
+        task: impl Fn(usize, &mut [T], &mut [T], XParts<'_, T>) + Sync,
+    ) {
+        let layout = &self.model.layout;
+        let nxp = layout.nxp;
+        let tasks = lu.par_chunks_mut(rows * nxp).zip(image.par_chunks_mut(rows * nxp));
+        match &self.model.cpml {
+            None => {
+                tasks.with_min_len(min_tasks).enumerate().for_each(|(b, (lu, image))| task(b * rows, lu, image, None))
+            }
+            Some(cpml) => {
+                let width = 2 * cpml.strip();
+                let memory = x.lpsi.par_chunks_mut(rows * width).zip(x.lzeta.par_chunks_mut(rows * width));
+                let scratch = x.scratch.par_chunks_mut(cpml.adjoint_scratch_len(layout));
+                tasks.zip(memory).zip(scratch).with_min_len(min_tasks).enumerate().for_each(
+                    |(b, (((lu, image), (lpsi, lzeta)), scratch))| {
+                        task(b * rows, lu, image, Some((lpsi, lzeta, scratch)))
+                    },
+                );
+            }
+        }
     }
 
     /// One task of the adjoint sweep: the interior adjoint of the padded
@@ -1138,7 +1159,7 @@ impl<T: Real> AcousticShot<'_, T> {
         fields: AdjointFields<'_, T>,
         lu: &mut [T],
         image: &mut [T],
-        x: Option<(&mut [T], &mut [T], &mut [T])>,
+        x: XParts<'_, T>,
     ) {
         let m = self.model;
         let layout = &m.layout;
@@ -1257,3 +1278,15 @@ struct ZAdjoint<'a, T> {
     lzeta: &'a mut [T],
     scratch: &'a mut [T],
 }
+
+/// The x-layer part of an adjoint state: `λψ_x`, `λζ_x` and their scratch
+/// (empty without a CPML).
+struct XAdjoint<'a, T> {
+    lpsi: &'a mut [T],
+    lzeta: &'a mut [T],
+    scratch: &'a mut [T],
+}
+
+/// The x-layer part of one task of rows: its rows of `λψ_x` and `λζ_x`,
+/// and a scratch part (`None` without a CPML).
+type XParts<'a, T> = Option<(&'a mut [T], &'a mut [T], &'a mut [T])>;

@@ -45,10 +45,9 @@
 
 use super::boundary::{ImagedAdjoint, adjoint_free_surface};
 use super::kernel::AdjointFields;
-use super::{AcousticAdjoint, AcousticShot, AcousticState, ZAdjoint, adjoint_block};
+use super::{AcousticAdjoint, AcousticShot, AcousticState, XAdjoint, XParts, ZAdjoint, adjoint_block};
 use crate::propagator::Parallelism;
 use crate::real::Real;
-use rayon::prelude::*;
 use std::marker::PhantomData;
 use std::ops::Range;
 
@@ -103,15 +102,23 @@ impl<'a, T> SharedRows<'a, T> {
     }
 }
 
-/// The x-layer part of a task: its rows of `λψ_x` and `λζ_x`, and a scratch part.
-type XParts<'a, T> = Option<(&'a mut [T], &'a mut [T], &'a mut [T])>;
-
 /// Rows `rows` (relative to the task's first row) of a task's x-layer
 /// part, `width` values a row.
 fn x_rows<'b, T>(x: &'b mut XParts<'_, T>, rows: Range<usize>, width: usize) -> XParts<'b, T> {
     let (lpsi, lzeta, scratch) = x.as_mut()?;
     let span = rows.start * width..rows.end * width;
     Some((&mut lpsi[span.clone()], &mut lzeta[span], &mut scratch[..]))
+}
+
+/// The runs of consecutive rows in `rows` where `keep` holds.
+fn runs(rows: Range<usize>, keep: impl Fn(usize) -> bool) -> impl Iterator<Item = Range<usize>> {
+    let end = rows.end;
+    let mut next = rows.start;
+    std::iter::from_fn(move || {
+        let start = (next..end).find(|&k| keep(k))?;
+        next = (start + 1..end).find(|&k| !keep(k)).unwrap_or(end);
+        Some(start..next)
+    })
 }
 
 impl<T: Real> AcousticShot<'_, T> {
@@ -174,13 +181,12 @@ impl<T: Real> AcousticShot<'_, T> {
             !waits[k] && k >= rows.start + h && k + h < rows.end
         };
         let x_width = m.cpml.as_ref().map_or(0, |cpml| 2 * cpml.strip());
-        let scratch_len = m.cpml.as_ref().map_or(0, |cpml| cpml.adjoint_scratch_len(layout));
 
         // phase 1
         {
             let shared_x = SharedRows::new(&mut lx[..], nxp);
-            let phase1 = |b: usize, ly: &mut [T], image: &mut [T], mut x: XParts<'_, T>| {
-                let rows = b * band..b * band + ly.len() / nxp;
+            let phase1 = |first: usize, ly: &mut [T], image: &mut [T], mut x: XParts<'_, T>| {
+                let rows = first..first + ly.len() / nxp;
                 let local = |k: Range<usize>| (k.start - rows.start) * nxp..(k.end - rows.start) * nxp;
                 let mut next = rows.start;
                 let mut row = rows.start;
@@ -203,36 +209,21 @@ impl<T: Real> AcousticShot<'_, T> {
                     row = end;
                     // the second step, `H` rows behind
                     let limit = end.saturating_sub(h);
-                    while next < limit {
-                        if !early(next) {
-                            next += 1;
-                            continue;
-                        }
-                        let stop = (next + 1..limit).find(|&k| !early(k)).unwrap_or(limit);
-                        let lw = &ly[local(next - h..stop + h)];
-                        let fields = AdjointFields { lw, lw_first: next - h, cached: true, c, u: u2 };
+                    for run in runs(next..limit, early) {
+                        let lw = &ly[local(run.start - h..run.end + h)];
+                        let fields = AdjointFields { lw, lw_first: run.start - h, cached: true, c, u: u2 };
                         // SAFETY: rows of this band's core that its first
-                        // step no longer reads (`stop + H <= end`) and that
-                        // no other band reads or writes (see above)
-                        let lu = unsafe { shared_x.rows_mut(next..stop) };
-                        let x_part = x_rows(&mut x, next - rows.start..stop - rows.start, x_width);
-                        self.adjoint_interior_and_x(next, fields, lu, &mut image[local(next..stop)], x_part);
-                        next = stop;
+                        // step no longer reads (`run.end + H <= end`) and
+                        // that no other band reads or writes (see above)
+                        let lu = unsafe { shared_x.rows_mut(run.clone()) };
+                        let x_part = x_rows(&mut x, run.start - rows.start..run.end - rows.start, x_width);
+                        self.adjoint_interior_and_x(run.start, fields, lu, &mut image[local(run)], x_part);
                     }
+                    next = next.max(limit);
                 }
             };
-            let bands = ly.par_chunks_mut(band * nxp).zip(image.par_chunks_mut(band * nxp));
-            match &m.cpml {
-                None => bands.enumerate().for_each(|(b, (ly, image))| phase1(b, ly, image, None)),
-                Some(_) => {
-                    let x = psi_x.par_chunks_mut(band * x_width).zip(zeta_x.par_chunks_mut(band * x_width));
-                    bands.zip(x).zip(strip_scratch.par_chunks_mut(scratch_len)).enumerate().for_each(
-                        |(b, (((ly, image), (lpsi, lzeta)), scratch))| {
-                            phase1(b, ly, image, Some((lpsi, lzeta, scratch)))
-                        },
-                    );
-                }
-            }
+            let x = XAdjoint { lpsi: psi_x, lzeta: zeta_x, scratch: strip_scratch };
+            self.adjoint_row_tasks(band, 1, (ly, image), x, phase1);
         }
 
         // phase 2: the rest of the first step, the residual of step n, the second step's free-surface fold
@@ -248,38 +239,14 @@ impl<T: Real> AcousticShot<'_, T> {
         let ly: &[T] = ly;
         let fields = AdjointFields { lw: ly, lw_first: 0, cached: false, c, u: u2 };
         let phase3 = |first: usize, lx: &mut [T], image: &mut [T], mut x: XParts<'_, T>| {
-            let rows = first..first + lx.len() / nxp;
-            let mut k = rows.start;
-            while k < rows.end {
-                if early(k) {
-                    k += 1;
-                    continue;
-                }
-                let stop = (k + 1..rows.end).find(|&k| early(k)).unwrap_or(rows.end);
-                let own = (k - first) * nxp..(stop - first) * nxp;
-                let x_part = x_rows(&mut x, k - first..stop - first, x_width);
-                self.adjoint_interior_and_x(k, fields, &mut lx[own.clone()], &mut image[own], x_part);
-                k = stop;
+            for rows in runs(first..first + lx.len() / nxp, |k| !early(k)) {
+                let own = (rows.start - first) * nxp..(rows.end - first) * nxp;
+                let x_part = x_rows(&mut x, rows.start - first..rows.end - first, x_width);
+                self.adjoint_interior_and_x(rows.start, fields, &mut lx[own.clone()], &mut image[own], x_part);
             }
         };
-        let min_len = m.min_rows_per_task().div_ceil(block);
-        let blocks = lx.par_chunks_mut(block * nxp).zip(image.par_chunks_mut(block * nxp));
-        match &m.cpml {
-            None => blocks.with_min_len(min_len).enumerate().for_each(|(b, (lx, image))| {
-                phase3(b * block, lx, image, None);
-            }),
-            Some(_) => {
-                let x = psi_x.par_chunks_mut(block * x_width).zip(zeta_x.par_chunks_mut(block * x_width));
-                blocks
-                    .zip(x)
-                    .zip(strip_scratch.par_chunks_mut(scratch_len))
-                    .with_min_len(min_len)
-                    .enumerate()
-                    .for_each(|(b, (((lx, image), (lpsi, lzeta)), scratch))| {
-                        phase3(b * block, lx, image, Some((lpsi, lzeta, scratch)));
-                    });
-            }
-        }
+        let x = XAdjoint { lpsi: psi_x, lzeta: zeta_x, scratch: strip_scratch };
+        self.adjoint_row_tasks(block, m.min_rows_per_task().div_ceil(block), (lx, image), x, phase3);
 
         // phase 4: the rest of the second step and the residual of step n − 1
         let out = ImagedAdjoint { lu: &mut lx[..], image: &mut image[..], u: u2, c };
