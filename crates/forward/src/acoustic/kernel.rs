@@ -376,7 +376,8 @@ fn adjoint_rows_h<T: Real, const H: usize>(
     let wz: [T; H] = std::array::from_fn(|k| weights.z[k]);
     let taps = (weights.center, &wz, &wx);
     // `rows` (1 or 2) computed rows from offset `r`: in `f32` on AVX-512
-    // CPUs the hand-vectorised kernel (bitwise equal), else the generic ones
+    // or AVX2 CPUs a hand-vectorised kernel (bitwise equal), else the
+    // generic ones
     let update = |r: usize, rows: usize, lu: &mut [T], image: &mut [T]| {
         let (i, cells) = (first + r - origin, own(r, rows));
         #[cfg(target_arch = "x86_64")]
@@ -387,7 +388,10 @@ fn adjoint_rows_h<T: Real, const H: usize>(
         {
             let narrow = |w: T| w.as_f64() as f32;
             let weights = (narrow(weights.center), wz.map(narrow), wx.map(narrow));
-            if super::avx512::imaged_rows::<H>(u, i, rows, nxp, (out, c), weights, (field, image), fields.cached) {
+            let cached = fields.cached;
+            if super::avx512::imaged_rows::<H>(u, i, rows, nxp, (out, c), weights, (field, image), cached)
+                || super::avx2::imaged_rows::<H>(u, i, rows, nxp, (out, c), weights, (field, image), cached)
+            {
                 return;
             }
         }
@@ -544,10 +548,25 @@ pub(super) mod tests {
         }
     }
 
+    /// A hand-vectorised kernel of the adjoint sweep (`avx512::imaged_rows`,
+    /// `avx2::imaged_rows`).
+    type ImagedKernel<const H: usize> = fn(
+        &[f32],
+        usize,
+        usize,
+        usize,
+        (&mut [f32], &[f32]),
+        (f32, [f32; H], [f32; H]),
+        (&[f32], &mut [f32]),
+        bool,
+    ) -> bool;
+
     /// The adjoint sweep's imaged update (`image += field ⊙ lap` as well),
-    /// AVX-512 against generic, bitwise, for single rows and pairs.
-    fn compare_imaged<const H: usize>() {
-        for nxp in [2 * H + 16, 48, 77] {
+    /// a hand-vectorised kernel of `lanes` columns per vector against the
+    /// generic one, bitwise, for single rows and pairs, rows of whole
+    /// vectors and rows with a partial one.
+    fn compare_imaged<const H: usize>(kernel: ImagedKernel<H>, lanes: usize) {
+        for nxp in [2 * H + lanes, 2 * H + 16, 48, 77, 2 * H + 3 * lanes + 5] {
             let nzp = 2 * H + 4;
             let u = noise(nzp * nxp, 4);
             let field = noise(nzp * nxp, 5);
@@ -575,7 +594,7 @@ pub(super) mod tests {
                     row_2d::<f32, H, true>(&u, i, nxp, &mut expected, &c[cells.clone()], (center, &wz, &wx), imaging);
                 }
                 let (mut got, mut got_image) = (old[cells.clone()].to_vec(), old_image[cells.clone()].to_vec());
-                let ran = crate::acoustic::avx512::imaged_rows::<H>(
+                let ran = kernel(
                     &u,
                     i,
                     rows,
@@ -586,7 +605,7 @@ pub(super) mod tests {
                     i % 2 == 1,
                 );
                 if !ran {
-                    assert!(nxp < 2 * H + 16, "H {H} nxp {nxp}: the kernel declined");
+                    assert!(nxp < 2 * H + lanes, "H {H} nxp {nxp}: the kernel declined");
                     continue;
                 }
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -600,7 +619,7 @@ pub(super) mod tests {
     /// The forward update and the adjoint sweep's imaged one, at half-width `H`.
     fn compare_both<const H: usize>() {
         compare::<H>();
-        compare_imaged::<H>();
+        compare_imaged::<H>(crate::acoustic::avx512::imaged_rows::<H>, 16);
     }
 
     #[test]
@@ -614,5 +633,19 @@ pub(super) mod tests {
         compare_both::<3>();
         compare_both::<4>();
         compare_both::<8>();
+    }
+
+    #[test]
+    fn avx2_adjoint_kernel_matches_the_generic_kernel_bitwise() {
+        if !crate::acoustic::avx2::available() {
+            eprintln!("no AVX2 and FMA on this CPU: nothing to compare");
+            return;
+        }
+        compare_imaged::<1>(crate::acoustic::avx2::imaged_rows::<1>, 8);
+        compare_imaged::<2>(crate::acoustic::avx2::imaged_rows::<2>, 8);
+        compare_imaged::<3>(crate::acoustic::avx2::imaged_rows::<3>, 8);
+        compare_imaged::<4>(crate::acoustic::avx2::imaged_rows::<4>, 8);
+        compare_imaged::<7>(crate::acoustic::avx2::imaged_rows::<7>, 8);
+        compare_imaged::<8>(crate::acoustic::avx2::imaged_rows::<8>, 8);
     }
 }

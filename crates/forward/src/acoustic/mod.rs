@@ -33,6 +33,7 @@ macro_rules! with_halo {
 }
 
 #[cfg(target_arch = "x86_64")]
+mod avx2;
 mod avx512;
 pub mod boundary;
 pub mod kernel;
