@@ -15,6 +15,14 @@
 //! five alternating runs of `pdeinv bench --threads 1 adjoint --shape
 //! 1000,1000 --nt 300`: the fastest block of adjoint steps took 1.33–1.44
 //! ms a step with this kernel against 1.45–1.87 ms with the compiler's.
+//! At 600 x 600 it is the other way round (three rounds, `--nt 300`:
+//! 0.51–0.52 ms against 0.45–0.51 ms): there the arrays sit in the
+//! level-3 cache and the shuffles cost more than the prefetch saves. On
+//! the gradient of `benches/scenarios/gradient-600.toml`
+//! (`checkpoint-bench`, three alternating rounds) the two kernels were
+//! within the noise of each other (binomial:7 1.24–1.73 s against
+//! 1.39–1.55 s). Unaligned loads for the horizontal neighbours instead of
+//! the shuffles were slower at both sizes.
 //! The forward step has no such kernel: a version of this one without the
 //! image ran `pdeinv bench forward` at 1000 x 1000 on one thread at
 //! 635–670 Mpts/s, against 789–1032 for the compiler's kernel on the same
