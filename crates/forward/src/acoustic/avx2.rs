@@ -15,7 +15,7 @@
 //! five alternating runs of `pdeinv bench --threads 1 adjoint --shape
 //! 1000,1000 --nt 300`: the fastest block of adjoint steps took 1.33–1.44
 //! ms a step with this kernel against 1.45–1.87 ms with the compiler's.
-//! At 600 x 600 it is the other way round (three rounds, `--nt 300`:
+//! At 600 x 600 it is the other way round (six rounds, `--nt 300`:
 //! 0.51–0.52 ms against 0.45–0.51 ms): there the arrays sit in the
 //! level-3 cache and the shuffles cost more than the prefetch saves. On
 //! the gradient of `benches/scenarios/gradient-600.toml`
