@@ -309,6 +309,31 @@ fn threads_zero() {
 }
 
 #[test]
+fn subnormals_mode_must_be_flush_or_keep() {
+    expect_user_error(
+        &["--subnormals", "sometimes", "bench", "forward", "--shape", "20,20", "--nt", "3"],
+        "--subnormals",
+    );
+    expect_user_error(
+        &["--subnormals", "sometimes", "bench", "forward", "--shape", "20,20", "--nt", "3"],
+        "flush, keep",
+    );
+}
+
+#[test]
+fn the_worker_threads_run_in_the_subnormal_mode_asked_for() {
+    let header = |extra: &[&str]| {
+        let args = [extra, &["--threads", "2", "bench", "forward", "--shape", "20,20", "--nt", "3"]].concat();
+        expect_success(&args).lines().next().unwrap_or_default().to_string()
+    };
+    // the bench runs on a worker thread and reports that thread's mode
+    let flushed = header(&[]);
+    assert!(flushed.ends_with("subnormals flushed"), "{flushed}");
+    let kept = header(&["--subnormals", "keep"]);
+    assert!(kept.ends_with("subnormals kept"), "{kept}");
+}
+
+#[test]
 fn model_smooth_rejects_a_bad_sigma_and_plot_a_bad_shot() {
     let dir = tempfile::tempdir().unwrap();
     let model = built_model(&dir);

@@ -7,6 +7,7 @@ mod commands;
 mod progress;
 
 use clap::{Parser, Subcommand};
+use pdeinv_forward::subnormal::Subnormals;
 use std::process::ExitCode;
 
 /// Adjoint-method PDE inversion: forward modelling, gradients, inversion.
@@ -22,6 +23,11 @@ pub struct Cli {
     /// More detail (warnings are always shown).
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// Subnormal floats (below 1.2e-38 in f32) in the worker threads:
+    /// flush them to zero (fast on every CPU; Devito does the same) or keep
+    /// IEEE gradual underflow (several times slower on Intel CPUs).
+    #[arg(long, global = true, value_enum, default_value_t = SubnormalMode::Flush)]
+    subnormals: SubnormalMode,
     #[command(subcommand)]
     command: Command,
 }
@@ -48,6 +54,34 @@ enum Command {
     /// Measure solver throughput.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+}
+
+/// `--subnormals`: see [`pdeinv_forward::subnormal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SubnormalMode {
+    /// Flush subnormal results and inputs to zero.
+    Flush,
+    /// IEEE 754 gradual underflow.
+    Keep,
+}
+
+impl From<SubnormalMode> for Subnormals {
+    fn from(mode: SubnormalMode) -> Self {
+        match mode {
+            SubnormalMode::Flush => Subnormals::Flush,
+            SubnormalMode::Keep => Subnormals::Keep,
+        }
+    }
+}
+
+/// Sets the calling thread's handling of subnormal numbers.
+#[allow(unsafe_code)]
+fn set_subnormals(mode: Subnormals) {
+    // SAFETY: the threads that run this binary's commands compute nothing
+    // whose memory safety depends on values below 2^-126 (see
+    // `pdeinv_forward::subnormal`); flushing them is the documented
+    // default of `--subnormals`.
+    unsafe { pdeinv_forward::subnormal::set_on_this_thread(mode) };
 }
 
 /// Output settings shared by all commands.
@@ -120,7 +154,10 @@ fn run() -> ExitCode {
             let rendered = e.render().to_string();
             let first = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: invalid arguments");
             let line = if first.starts_with("error:") { first.to_string() } else { format!("error: {first}") };
-            eprintln!("{line} (see --help)");
+            // and what would be valid, where clap lists it on a later line
+            let valid = rendered.lines().map(str::trim).find(|l| l.starts_with("[possible values:"));
+            let valid = valid.map(|v| format!(" {v}")).unwrap_or_default();
+            eprintln!("{line}{valid} (see --help)");
             return ExitCode::from(2);
         }
     };
@@ -130,7 +167,11 @@ fn run() -> ExitCode {
     }
     // Commands run inside the pool, so the time loops drive their parallel
     // sweeps from a worker thread: no wake-up hand-off at every step.
-    let mut builder = rayon::ThreadPoolBuilder::new();
+    // Every thread that computes runs in the same floating-point mode, so
+    // results do not depend on which thread ran what.
+    let subnormals = Subnormals::from(cli.subnormals);
+    set_subnormals(subnormals);
+    let mut builder = rayon::ThreadPoolBuilder::new().start_handler(move |_| set_subnormals(subnormals));
     if let Some(threads) = cli.threads {
         builder = builder.num_threads(threads);
     }

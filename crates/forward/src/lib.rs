@@ -19,6 +19,7 @@ pub mod points;
 pub mod propagator;
 pub mod real;
 pub mod stability;
+pub mod subnormal;
 pub mod wavelet;
 
 pub use error::ForwardError;

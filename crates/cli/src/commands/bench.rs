@@ -207,7 +207,7 @@ impl<T: Real> AcousticJob<T> {
     fn describe(&self, what: &str, args: &ForwardArgs) -> String {
         let layout = self.model.layout();
         format!(
-            "bench {what}: {} x {} (+{} cell {:?} layer: {} x {} computed), {} steps, order {}, {}, {} threads",
+            "bench {what}: {} x {} (+{} cell {:?} layer: {} x {} computed), {} steps, order {}, {}, {} threads, subnormals {}",
             args.shape[0],
             args.shape[1],
             args.width,
@@ -217,7 +217,11 @@ impl<T: Real> AcousticJob<T> {
             args.nt - 1,
             args.order,
             T::NAME,
-            rayon::current_num_threads()
+            rayon::current_num_threads(),
+            match pdeinv_forward::subnormal::on_this_thread() {
+                pdeinv_forward::subnormal::Subnormals::Flush => "flushed",
+                pdeinv_forward::subnormal::Subnormals::Keep => "kept",
+            }
         )
     }
 }
