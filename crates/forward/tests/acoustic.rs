@@ -356,20 +356,22 @@ fn residual<T: Real>(seed: u64, channels: usize) -> Vec<T> {
 /// near the seams between the threads' bands; it declines under a sponge
 /// and in 1D.
 fn check_reverse_pair<T: Real>(grid: Grid, boundary: Boundary, free_surface: bool, threads: usize) {
-    check_reverse_pair_with::<T>(grid, boundary, free_surface, threads, (8, Parallelism::Rows));
+    check_reverse_pair_with::<T>(grid, boundary, free_surface, threads, (8, Parallelism::Rows, None));
 }
 
-/// [`check_reverse_pair`] at a space order, rows in parallel or not.
+/// [`check_reverse_pair`] at a space order, rows in parallel or not, and
+/// with the receivers spread over every depth or (`line`) on one line at
+/// that depth, as in surface seismics.
 fn check_reverse_pair_with<T: Real>(
     grid: Grid,
     boundary: Boundary,
     free_surface: bool,
     threads: usize,
-    (order, parallelism): (usize, Parallelism),
+    (order, parallelism, line): (usize, Parallelism, Option<f64>),
 ) {
     use pdeinv_forward::{AdjointPropagator, Propagator};
     let label = format!(
-        "{:?} {boundary:?} free surface {free_surface}, {threads} threads, order {order}, {parallelism:?}",
+        "{:?} {boundary:?} free surface {free_surface}, {threads} threads, order {order}, {parallelism:?}, receivers {line:?}",
         grid.shape()
     );
     let nt = 60;
@@ -381,7 +383,9 @@ fn check_reverse_pair_with<T: Real>(
     let (z, x) = if grid.dimension == 2 { (35.0, 105.0) } else { (0.0, 105.0) };
     let source = point_weights(&grid, "source", z, x, scheme).unwrap();
     let depth = (grid.shape()[0] - 1) as f64 * grid.spacing()[0];
-    let receivers: Vec<_> = if grid.dimension == 2 {
+    let receivers: Vec<_> = if let Some(z) = line {
+        (0..12).map(|k| point_weights(&grid, "receiver", z, 40.0 + 45.0 * k as f64, scheme).unwrap()).collect()
+    } else if grid.dimension == 2 {
         [0.0, 10.0, 90.0, 110.0, 260.0, 270.0, 400.0, 530.0, depth - 10.0, depth]
             .iter()
             .enumerate()
@@ -457,16 +461,30 @@ fn a_fused_pair_of_reversals_equals_two_reversals_bitwise() {
     }
     // other stencil widths (what waits depends on H), and rows not in parallel (one band)
     for order in [2, 16] {
-        check_reverse_pair_with::<f32>(grid.clone(), Boundary::Cpml { width: 10 }, true, 3, (order, Parallelism::Rows));
+        check_reverse_pair_with::<f32>(
+            grid.clone(),
+            Boundary::Cpml { width: 10 },
+            true,
+            3,
+            (order, Parallelism::Rows, None),
+        );
         check_reverse_pair_with::<f64>(
             grid.clone(),
             Boundary::Cpml { width: 10 },
             false,
             3,
-            (order, Parallelism::Rows),
+            (order, Parallelism::Rows, None),
         );
     }
-    check_reverse_pair_with::<f32>(grid.clone(), Boundary::Cpml { width: 10 }, true, 3, (8, Parallelism::Serial));
+    check_reverse_pair_with::<f32>(grid.clone(), Boundary::Cpml { width: 10 }, true, 3, (8, Parallelism::Serial, None));
+    // receivers on one line, in the top z strip or below it, where the
+    // pair injects the residuals inside its first phase
+    for threads in [1, 2, 3] {
+        for (free_surface, depth) in [(false, 20.0), (false, 150.0), (true, 20.0), (true, 150.0)] {
+            let setup = (8, Parallelism::Rows, Some(depth));
+            check_reverse_pair_with::<f32>(grid.clone(), Boundary::Cpml { width: 10 }, free_surface, threads, setup);
+        }
+    }
     check_reverse_pair::<f32>(grid.clone(), Boundary::Sponge { width: 10 }, false, 2);
     check_reverse_pair::<f64>(Grid::new_1d(80, 10.0).unwrap(), Boundary::Cpml { width: 10 }, false, 2);
 }

@@ -361,6 +361,22 @@ impl<T: Real> Cpml<T> {
         out_first: usize,
         scratch: &mut [T],
     ) {
+        self.adjoint_z_group_from(layout, group, (lw, 0), lpsi, lzeta, out, out_first, scratch)
+    }
+
+    /// [`adjoint_z_group`](Self::adjoint_z_group) with `lw` holding the
+    /// padded rows from `lw.1` on (at least the strip's rows).
+    pub fn adjoint_z_group_from(
+        &self,
+        layout: &Layout,
+        group: usize,
+        lw: (&[T], usize),
+        lpsi: &mut [T],
+        lzeta: &mut [T],
+        out: ImagedAdjoint<'_, T>,
+        out_first: usize,
+        scratch: &mut [T],
+    ) {
         with_halo!(layout.halo, H => self.adjoint_z_group_h::<H>(layout, group, lw, lpsi, lzeta, out, out_first, scratch))
     }
 
@@ -368,7 +384,7 @@ impl<T: Real> Cpml<T> {
         &self,
         layout: &Layout,
         group: usize,
-        lw: &[T],
+        (lw, lw_first): (&[T], usize),
         lpsi: &mut [T],
         lzeta: &mut [T],
         out: ImagedAdjoint<'_, T>,
@@ -395,7 +411,7 @@ impl<T: Real> Cpml<T> {
             let (a, b) = coefficient(r);
             let i = first + r;
             let (t, qt) = (&mut t[cells(r + H)], &mut qt[cells(r + H)]);
-            split_zeta_adjoint(&mut lzeta[cells(r)], t, qt, &lw[cells(i)], a, b);
+            split_zeta_adjoint(&mut lzeta[cells(r)], t, qt, &lw[cells(i - lw_first)], a, b);
         }
         // d = D²ᵀ t (λu's first part) and λψ' += D¹ᵀ (q + t); then, row by
         // row, the adjoint of ψ' = bψ + a D¹u. Like the x strips' (see

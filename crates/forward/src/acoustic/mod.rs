@@ -587,9 +587,9 @@ pub struct AcousticAdjoint<T> {
     /// Scratch of the x-layer adjoint, one part per row block of the sweep
     /// (zero outside what it writes).
     strip_scratch: Vec<T>,
-    /// Per padded row, whether the second step of a fused pair of
-    /// reversals waits for the first one to finish (see [`pair`]).
-    pair_waits: Vec<bool>,
+    /// The padded rows the receivers touch (where a fused pair of
+    /// reversals injects the residuals, see [`pair`]).
+    receiver_rows: std::ops::Range<usize>,
 }
 
 impl<'a, T: Real> AcousticShot<'a, T> {
@@ -892,7 +892,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
                 self.model.cpml.as_ref().map_or(0, |c| c.adjoint_scratch_len(&self.model.layout))
                     * self.model.layout.nzp.div_ceil(adjoint_block(&self.model.layout))
             ],
-            pair_waits: if self.pair_applies() { self.pair_waits() } else { Vec::new() },
+            receiver_rows: self.receiver_rows(),
         }
     }
 
@@ -1072,12 +1072,25 @@ impl<T: Real> AcousticShot<'_, T> {
 
     /// `lu += c ⊙ Rᵀr`, `image += u ⊙ Rᵀr` (see [`inject_residual`](AdjointPropagator::inject_residual)).
     fn inject_into(&self, u: &[T], residual: &[T], lu: &mut [T], image: &mut [T]) {
-        let c = &self.model.c2dt2;
+        self.inject_rows(u, residual, (lu, 0), (image, 0));
+    }
+
+    /// [`inject_into`](Self::inject_into) with `lu` and `image` holding the
+    /// padded rows from the row given with each (at least the receivers').
+    fn inject_rows(
+        &self,
+        u: &[T],
+        residual: &[T],
+        (lu, lu_first): (&mut [T], usize),
+        (image, image_first): (&mut [T], usize),
+    ) {
+        let (c, nxp) = (&self.model.c2dt2, self.model.layout.nxp);
+        let (lu_offset, image_offset) = (lu_first * nxp, image_first * nxp);
         for (p, &r) in residual.iter().enumerate() {
             for (cell, weight) in self.receivers.entries(p) {
                 let d = weight * r;
-                lu[cell] += c[cell] * d;
-                image[cell] += u[cell] * d;
+                lu[cell - lu_offset] += c[cell] * d;
+                image[cell - image_offset] += u[cell] * d;
             }
         }
     }

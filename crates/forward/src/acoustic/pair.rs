@@ -19,15 +19,31 @@
 //! runs the first step's interior and x-layer adjoint in chunks of rows,
 //! top down, and the second step's on the rows `k` whose inputs
 //! `Y[k−H ..= k+H]` the first step has finished and whose `X[k]` it no
-//! longer reads, `H` rows behind. Rows that the later parts of the first
-//! step touch (the z strips, the receivers' rows where the residual goes
-//! in, the rows near a free surface), within `H` rows of them, and within
-//! `H` rows of a band's edge wait. Phase 2: the first step's z strips and
-//! free-surface image term, the residual of step `n`, the second step's
-//! free-surface fold. Phase 3: the second step on the rows that waited.
-//! Phase 4: its z strips and free-surface image term, the residual of step
-//! `n − 1`.
+//! longer reads, `H` rows behind. A z strip that lies inside the band gets
+//! the first step's z-layer adjoint as soon as the first step has passed
+//! it, and the second step's as soon as the second step has; the residual
+//! of step `n` goes in as soon as the first step has passed the
+//! receivers' rows (and the strips they meet), that of `n − 1` as soon as
+//! the second step has. Until then the second step waits for those rows,
+//! so it finds every input final. Rows within `H` of a band's edge, of
+//! the free-surface rows, or of a strip or receivers that do not fit in
+//! one band (or that come near the free surface) wait for phase 3. Phase 2:
+//! the first step's z strips that did not run in phase 1, its free-surface
+//! image term and (if it did not go in yet) the residual of step `n`, the
+//! second step's free-surface fold. Phase 3: the second step on the rows
+//! that waited. Phase 4: the second step's remaining z strips, its
+//! free-surface image term, and the residual of step `n − 1` if it did not
+//! go in yet. [`PairPlan`] decides which part runs where.
 //!
+//! Running the strips and the residuals inside phase 1, while their rows
+//! are in the cache, rather than in phases 2-4 (as at first): on an Intel
+//! Xeon with AVX-512 (2026-12-07, `pdeinv bench --threads T adjoint
+//! --shape N,N --nt 200`, two alternating rounds), the paired ratio went
+//! from 1.85-1.86 to 1.40-1.41 at 600 x 600 on two threads, from
+//! 1.46-1.50 to 1.40-1.42 on one, and from 1.38-1.55 to 1.29-1.40 at
+//! 1000 and 2000. On two threads the phases after the first, which ran
+//! the strips and the waiting rows, had taken 29-35 % of a pair.
+
 //! Every row goes through the same per-row operations as in the unfused
 //! step ([`AcousticShot::step_adjoint`](crate::AdjointPropagator::step_adjoint)),
 //! in the same order per cell, and their arithmetic does not depend on how
@@ -45,11 +61,12 @@
 
 use super::boundary::{ImagedAdjoint, adjoint_free_surface};
 use super::kernel::AdjointFields;
-use super::{AcousticAdjoint, AcousticShot, AcousticState, XAdjoint, XParts, ZAdjoint, adjoint_block};
+use super::{AcousticAdjoint, AcousticShot, AcousticState, XAdjoint, XParts, adjoint_block};
 use crate::propagator::Parallelism;
 use crate::real::Real;
 use std::marker::PhantomData;
 use std::ops::Range;
+use std::sync::{Mutex, PoisonError};
 
 /// Rows of the first step per call in phase 1: the second step follows
 /// within this many rows plus `H`, so the rows it reads are still cached.
@@ -122,29 +139,15 @@ fn runs(rows: Range<usize>, keep: impl Fn(usize) -> bool) -> impl Iterator<Item 
 }
 
 impl<T: Real> AcousticShot<'_, T> {
-    /// Per padded row, whether the second step of a pair waits for phase 3
-    /// (see the module documentation): its rows `k − H ..= k + H` meet the
-    /// rows that the first step's later parts change (a z strip's rows, a
-    /// receiver's interpolation rows, the rows down to `H` below a free
-    /// surface).
-    pub(super) fn pair_waits(&self) -> Vec<bool> {
-        let layout = &self.model.layout;
-        let (nxp, nzp, h) = (layout.nxp, layout.nzp, layout.halo);
-        let mut touched = vec![false; nzp];
-        if let Some(cpml) = &self.model.cpml {
-            for &first in cpml.z_strip_rows() {
-                touched[first..(first + cpml.strip()).min(nzp)].fill(true);
-            }
-        }
-        for p in 0..self.receivers.len() {
-            for (cell, _) in self.receivers.entries(p) {
-                touched[cell / nxp] = true;
-            }
-        }
-        if layout.free_surface {
-            touched[..(layout.pz + h + 1).min(nzp)].fill(true);
-        }
-        (0..nzp).map(|k| touched[k.saturating_sub(h)..(k + h + 1).min(nzp)].contains(&true)).collect()
+    /// The padded rows that the receivers' interpolation touches (empty
+    /// without receivers).
+    pub(super) fn receiver_rows(&self) -> Range<usize> {
+        let nxp = self.model.layout.nxp;
+        let rows = (0..self.receivers.len()).flat_map(|p| self.receivers.entries(p).map(|(cell, _)| cell / nxp));
+        rows.fold(None, |span: Option<Range<usize>>, k| {
+            Some(span.map_or(k..k + 1, |span| span.start.min(k)..span.end.max(k + 1)))
+        })
+        .unwrap_or(0..0)
     }
 
     /// Whether the pair runs fused on this shot: not under a sponge, not in 1D.
@@ -160,9 +163,8 @@ impl<T: Real> AcousticShot<'_, T> {
         let layout = &m.layout;
         let (nxp, nzp, h, c) = (layout.nxp, layout.nzp, layout.halo, &m.c2dt2);
         let [u1, u2] = fields;
-        let AcousticAdjoint { state, image, z_scratch, strip_scratch, pair_waits } = a;
+        let AcousticAdjoint { state, image, z_scratch, strip_scratch, receiver_rows } = a;
         let AcousticState { u: lx, u_prev: ly, psi_x, zeta_x, psi_z, zeta_z } = state;
-        let waits: &[bool] = pair_waits;
         if layout.free_surface {
             adjoint_free_surface(layout, lx, c);
         }
@@ -173,64 +175,182 @@ impl<T: Real> AcousticShot<'_, T> {
             Parallelism::Serial => 1,
         };
         let band = nzp.div_ceil(threads.clamp(1, nzp.div_ceil(block)));
-        let band_of = |k: usize| k / band * band..((k / band + 1) * band).min(nzp);
-        // the rows the second step runs in phase 1: in its band's core (`H`
-        // rows from the band's edges), not waiting for phase 2
-        let early = |k: usize| {
-            let rows = band_of(k);
-            !waits[k] && k >= rows.start + h && k + h < rows.end
-        };
+        let plan = PairPlan::new(self, band, receiver_rows.clone());
         let x_width = m.cpml.as_ref().map_or(0, |cpml| 2 * cpml.strip());
+        let (strip, z_scratch_len) =
+            m.cpml.as_ref().map_or((0, 0), |cpml| (cpml.strip(), cpml.adjoint_z_scratch_len(layout)));
 
         // phase 1
         {
             let shared_x = SharedRows::new(&mut lx[..], nxp);
+            // each inline z group's memory variables and scratch, for the band that runs it
+            let mut lpsi_groups = psi_z.chunks_mut(strip * nxp.max(1));
+            let mut lzeta_groups = zeta_z.chunks_mut(strip * nxp.max(1));
+            let mut scratch_groups = z_scratch.chunks_mut(z_scratch_len.max(1));
+            let group_parts: [Mutex<Option<ZParts<'_, T>>>; 2] = std::array::from_fn(|g| {
+                let parts = (lpsi_groups.next(), lzeta_groups.next(), scratch_groups.next());
+                let parts = match parts {
+                    (Some(lpsi), Some(lzeta), Some(scratch)) if plan.group(g).is_some_and(|z| z.inline) => {
+                        Some((lpsi, lzeta, scratch))
+                    }
+                    _ => None,
+                };
+                Mutex::new(parts)
+            });
             let phase1 = |first: usize, ly: &mut [T], image: &mut [T], mut x: XParts<'_, T>| {
                 let rows = first..first + ly.len() / nxp;
                 let local = |k: Range<usize>| (k.start - rows.start) * nxp..(k.end - rows.start) * nxp;
+                let global = |k: Range<usize>| k.start * nxp..k.end * nxp;
+                // this band's inline z groups
+                let mut groups: [Option<ZParts<'_, T>>; 2] = std::array::from_fn(|g| match plan.group(g) {
+                    Some(z) if z.inline && rows.contains(&z.rows.start) => {
+                        group_parts[g].lock().unwrap_or_else(PoisonError::into_inner).take()
+                    }
+                    _ => None,
+                });
+                let owned: [bool; 2] = std::array::from_fn(|g| groups[g].is_some());
+                let receivers = plan.receivers_inline && rows.contains(&plan.receivers.start);
+                let (mut done1, mut done2, mut injected1, mut injected2) = ([false; 2], [false; 2], false, false);
                 let mut next = rows.start;
                 let mut row = rows.start;
                 while row < rows.end {
                     let end = (row + PAIR_CHUNK).min(rows.end);
                     let reads = row.saturating_sub(h)..(end + h).min(nzp);
-                    // SAFETY: `X` is written in this phase only by the
-                    // second steps below, each on rows `k` of its own
-                    // band's core (`early`), at least `H` rows from the
-                    // band's edges, so never on the rows within `H` of
-                    // another band, which are all this band reads beyond
-                    // its own; of its own rows it writes only those that
-                    // its first step has passed (`k + H < end` of an
-                    // earlier chunk), which it reads no more.
+                    // SAFETY: `X` is written in this phase only by this
+                    // band's second step and its inline z groups and
+                    // residual, on rows of this band at least `H` rows from
+                    // its edges (see `PairPlan`), so never on the rows
+                    // within `H` of another band, which are all this band
+                    // reads beyond its own; of its own rows it writes only
+                    // those that its first step has passed (`k + H < end`
+                    // of an earlier chunk), which it reads no more.
                     let lw = unsafe { shared_x.rows(reads.clone()) };
                     let fields = AdjointFields { lw, lw_first: reads.start, cached: false, c, u: u1 };
                     let own = local(row..end);
                     let x_part = x_rows(&mut x, row - rows.start..end - rows.start, x_width);
                     self.adjoint_interior_and_x(row, fields, &mut ly[own.clone()], &mut image[own], x_part);
                     row = end;
-                    // the second step, `H` rows behind
-                    let limit = end.saturating_sub(h);
-                    for run in runs(next..limit, early) {
-                        let lw = &ly[local(run.start - h..run.end + h)];
-                        let fields = AdjointFields { lw, lw_first: run.start - h, cached: true, c, u: u2 };
-                        // SAFETY: rows of this band's core that its first
-                        // step no longer reads (`run.end + H <= end`) and
-                        // that no other band reads or writes (see above)
-                        let lu = unsafe { shared_x.rows_mut(run.clone()) };
-                        let x_part = x_rows(&mut x, run.start - rows.start..run.end - rows.start, x_width);
-                        self.adjoint_interior_and_x(run.start, fields, lu, &mut image[local(run)], x_part);
+                    // the first step's z groups that it has passed
+                    for g in 0..2 {
+                        let Some(z) = plan.group(g) else { continue };
+                        if let Some((lpsi, lzeta, scratch)) = &mut groups[g]
+                            && !done1[g]
+                            && z.rows.end <= end
+                        {
+                            // SAFETY: rows of this band that its second step
+                            // has not reached (they wait for this group)
+                            let lw = unsafe { shared_x.rows(z.rows.clone()) };
+                            let band_rows = global(rows.clone());
+                            let out = ImagedAdjoint {
+                                lu: &mut ly[..],
+                                image: &mut image[..],
+                                u: &u1[band_rows.clone()],
+                                c: &c[band_rows],
+                            };
+                            self.z_group(g, (lw, z.rows.start), (lpsi, lzeta, scratch), out, rows.start);
+                            done1[g] = true;
+                        }
                     }
-                    next = next.max(limit);
+                    // the residual of step n, after the groups it meets
+                    if receivers
+                        && !injected1
+                        && plan.receivers.end <= end
+                        && plan.groups_meeting_receivers().all(|g| done1[g])
+                    {
+                        self.inject_rows(u1, residuals[0], (&mut ly[..], rows.start), (&mut image[..], rows.start));
+                        injected1 = true;
+                    }
+                    // the second step, `H` rows behind, on the rows whose inputs are final
+                    let pending = |k: usize| {
+                        (0..2).any(|g| owned[g] && !done1[g] && plan.group(g).is_some_and(|z| plan.near(k, &z.rows)))
+                            || (receivers && !injected1 && plan.near(k, &plan.receivers))
+                    };
+                    let limit = end.saturating_sub(h);
+                    let mut k = next;
+                    while k < limit {
+                        if plan.waits(k) {
+                            k += 1;
+                            continue;
+                        }
+                        if pending(k) {
+                            break;
+                        }
+                        let start = k;
+                        while k < limit && !plan.waits(k) && !pending(k) {
+                            k += 1;
+                        }
+                        let lw = &ly[local(start - h..k + h)];
+                        let fields = AdjointFields { lw, lw_first: start - h, cached: true, c, u: u2 };
+                        // SAFETY: rows of this band's core that its first
+                        // step no longer reads (`k + H <= end`) and that no
+                        // other band reads or writes (see above)
+                        let lu = unsafe { shared_x.rows_mut(start..k) };
+                        let x_part = x_rows(&mut x, start - rows.start..k - rows.start, x_width);
+                        self.adjoint_interior_and_x(start, fields, lu, &mut image[local(start..k)], x_part);
+                    }
+                    next = k;
+                    // the second step's z groups whose rows it has done
+                    for g in 0..2 {
+                        let Some(z) = plan.group(g) else { continue };
+                        if let Some((lpsi, lzeta, scratch)) = &mut groups[g]
+                            && z.second_inline
+                            && done1[g]
+                            && !done2[g]
+                            && next >= z.rows.end - h
+                        {
+                            let written = z.rows.start + h..z.rows.end - h;
+                            let lw = &ly[local(z.rows.clone())];
+                            // SAFETY: the group's computed rows, in this band's
+                            // core, which its first step has passed
+                            let lu = unsafe { shared_x.rows_mut(written.clone()) };
+                            let cells = global(written.clone());
+                            let out = ImagedAdjoint {
+                                lu,
+                                image: &mut image[local(written.clone())],
+                                u: &u2[cells.clone()],
+                                c: &c[cells],
+                            };
+                            self.z_group(g, (lw, z.rows.start), (lpsi, lzeta, scratch), out, written.start);
+                            done2[g] = true;
+                        }
+                    }
+                    // the residual of step n − 1, after the second step and the groups it meets
+                    if receivers
+                        && plan.receivers_second_inline
+                        && !injected2
+                        && next >= plan.receivers.end
+                        && plan.groups_meeting_receivers().all(|g| done2[g])
+                    {
+                        // SAFETY: rows of this band's core that its first step has passed
+                        let lu = unsafe { shared_x.rows_mut(plan.receivers.clone()) };
+                        self.inject_rows(u2, residuals[1], (lu, plan.receivers.start), (&mut image[..], rows.start));
+                        injected2 = true;
+                    }
                 }
+                for g in 0..2 {
+                    assert!(
+                        !owned[g] || (done1[g] && done2[g] == plan.group(g).is_some_and(|z| z.second_inline)),
+                        "z group {g} of the pair"
+                    );
+                }
+                assert!(!receivers || (injected1 && injected2 == plan.receivers_second_inline), "the pair's residuals");
             };
             let x = XAdjoint { lpsi: psi_x, lzeta: zeta_x, scratch: strip_scratch };
             self.adjoint_row_tasks(band, 1, (ly, image), x, phase1);
         }
 
         // phase 2: the rest of the first step, the residual of step n, the second step's free-surface fold
-        let out = ImagedAdjoint { lu: &mut ly[..], image: &mut image[..], u: u1, c };
-        self.adjoint_z_strips(lx, out, ZAdjoint { lpsi: psi_z, lzeta: zeta_z, scratch: z_scratch });
+        for g in 0..2 {
+            if plan.group(g).is_some_and(|z| !z.inline) {
+                let (lpsi, lzeta, scratch) = group_slices(g, strip * nxp, z_scratch_len, psi_z, zeta_z, z_scratch);
+                let out = ImagedAdjoint { lu: &mut ly[..], image: &mut image[..], u: u1, c };
+                self.z_group(g, (lx, 0), (lpsi, lzeta, scratch), out, 0);
+            }
+        }
         self.adjoint_surface_image(image, u1, ly);
-        self.inject_into(u1, residuals[0], ly, image);
+        if !plan.receivers_inline {
+            self.inject_into(u1, residuals[0], ly, image);
+        }
         if layout.free_surface {
             adjoint_free_surface(layout, ly, c);
         }
@@ -239,7 +359,7 @@ impl<T: Real> AcousticShot<'_, T> {
         let ly: &[T] = ly;
         let fields = AdjointFields { lw: ly, lw_first: 0, cached: false, c, u: u2 };
         let phase3 = |first: usize, lx: &mut [T], image: &mut [T], mut x: XParts<'_, T>| {
-            for rows in runs(first..first + lx.len() / nxp, |k| !early(k)) {
+            for rows in runs(first..first + lx.len() / nxp, |k| plan.waits(k)) {
                 let own = (rows.start - first) * nxp..(rows.end - first) * nxp;
                 let x_part = x_rows(&mut x, rows.start - first..rows.end - first, x_width);
                 self.adjoint_interior_and_x(rows.start, fields, &mut lx[own.clone()], &mut image[own], x_part);
@@ -249,9 +369,166 @@ impl<T: Real> AcousticShot<'_, T> {
         self.adjoint_row_tasks(block, m.min_rows_per_task().div_ceil(block), (lx, image), x, phase3);
 
         // phase 4: the rest of the second step and the residual of step n − 1
-        let out = ImagedAdjoint { lu: &mut lx[..], image: &mut image[..], u: u2, c };
-        self.adjoint_z_strips(ly, out, ZAdjoint { lpsi: psi_z, lzeta: zeta_z, scratch: z_scratch });
+        for g in 0..2 {
+            if plan.group(g).is_some_and(|z| !z.second_inline) {
+                let (lpsi, lzeta, scratch) = group_slices(g, strip * nxp, z_scratch_len, psi_z, zeta_z, z_scratch);
+                let out = ImagedAdjoint { lu: &mut lx[..], image: &mut image[..], u: u2, c };
+                self.z_group(g, (ly, 0), (lpsi, lzeta, scratch), out, 0);
+            }
+        }
         self.adjoint_surface_image(image, u2, lx);
-        self.inject_into(u2, residuals[1], lx, image);
+        if !plan.receivers_second_inline {
+            self.inject_into(u2, residuals[1], lx, image);
+        }
     }
+
+    /// The z-layer adjoint of group `g` (see `Cpml::adjoint_z_group`).
+    fn z_group(
+        &self,
+        g: usize,
+        lw: (&[T], usize),
+        (lpsi, lzeta, scratch): ZParts<'_, T>,
+        out: ImagedAdjoint<'_, T>,
+        out_first: usize,
+    ) {
+        let cpml = self.model.cpml.as_ref().expect("z groups exist under a CPML");
+        cpml.adjoint_z_group_from(&self.model.layout, g, lw, lpsi, lzeta, out, out_first, scratch);
+    }
+}
+
+/// A z group's `λψ_z` and `λζ_z` and its scratch part.
+type ZParts<'a, T> = (&'a mut [T], &'a mut [T], &'a mut [T]);
+
+/// Group `g`'s parts of the z-layer arrays (`block` values a group, `scratch` a scratch part).
+fn group_slices<'a, T>(
+    g: usize,
+    block: usize,
+    scratch: usize,
+    psi_z: &'a mut [T],
+    zeta_z: &'a mut [T],
+    z_scratch: &'a mut [T],
+) -> ZParts<'a, T> {
+    (
+        &mut psi_z[g * block..(g + 1) * block],
+        &mut zeta_z[g * block..(g + 1) * block],
+        &mut z_scratch[g * scratch..(g + 1) * scratch],
+    )
+}
+
+/// A z strip's rows and where its two adjoints run.
+#[derive(Debug, Clone)]
+struct ZGroupPlan {
+    /// The strip's padded rows.
+    rows: Range<usize>,
+    /// Whether the first step's adjoint of the strip runs in phase 1, in
+    /// the band that holds the strip, as soon as the first step has passed
+    /// it (otherwise in phase 2).
+    inline: bool,
+    /// Whether the second step's does too (otherwise in phase 4).
+    second_inline: bool,
+}
+
+/// Where each part of a fused pair runs, for a band height: which rows
+/// the second step leaves to phase 3 ([`waits`](Self::waits)), and which
+/// z groups and residual injections run inside phase 1.
+struct PairPlan {
+    h: usize,
+    band: usize,
+    nzp: usize,
+    /// Rows `0..surface` are those the free-surface operations touch.
+    surface: usize,
+    groups: [Option<ZGroupPlan>; 2],
+    receivers: Range<usize>,
+    receivers_inline: bool,
+    receivers_second_inline: bool,
+}
+
+impl PairPlan {
+    fn new<T: Real>(shot: &AcousticShot<'_, T>, band: usize, receivers: Range<usize>) -> Self {
+        let layout = &shot.model.layout;
+        let (h, nzp) = (layout.halo, layout.nzp);
+        let surface = if layout.free_surface { (layout.pz + h + 1).min(nzp) } else { 0 };
+        let mut plan = PairPlan {
+            h,
+            band,
+            nzp,
+            surface,
+            groups: [None, None],
+            receivers,
+            receivers_inline: false,
+            receivers_second_inline: false,
+        };
+        if let Some(cpml) = &shot.model.cpml {
+            let firsts = cpml.z_strip_rows();
+            assert!(firsts.len() <= 2, "at most two z strips");
+            let strips: Vec<Range<usize>> =
+                firsts.iter().map(|&first| first..(first + cpml.strip()).min(nzp)).collect();
+            // inline: inside one band, clear of the free surface, and not
+            // overlapping the other strip (whose order they would change)
+            let apart = strips.len() < 2 || strips[0].end <= strips[1].start;
+            for (g, rows) in strips.into_iter().enumerate() {
+                let inline = apart && rows.end <= plan.band_of(rows.start).end && plan.clear_of_surface(&rows);
+                plan.groups[g] = Some(ZGroupPlan { rows, inline, second_inline: false });
+            }
+        }
+        let r = plan.receivers.clone();
+        plan.receivers_inline = !r.is_empty()
+            && r.end <= plan.band_of(r.start).end
+            && plan.clear_of_surface(&r)
+            && plan.groups.iter().flatten().all(|z| z.inline || !overlap(&z.rows, &r));
+        // the second step's: where none of the rows it waits for stays for phase 3
+        for g in 0..2 {
+            if let Some(z) = &plan.groups[g]
+                && z.inline
+            {
+                let second = (z.rows.start + h..z.rows.end.saturating_sub(h)).all(|k| !plan.waits(k));
+                plan.groups[g].as_mut().unwrap().second_inline = second;
+            }
+        }
+        plan.receivers_second_inline = plan.receivers_inline
+            && r.clone().all(|k| !plan.waits(k))
+            && plan.groups.iter().flatten().all(|z| z.second_inline || !overlap(&z.rows, &r));
+        plan
+    }
+
+    /// Whether no row within `H` of `rows` is one the free-surface
+    /// operations touch.
+    fn clear_of_surface(&self, rows: &Range<usize>) -> bool {
+        self.surface == 0 || rows.start >= self.surface + self.h
+    }
+
+    fn group(&self, g: usize) -> Option<&ZGroupPlan> {
+        self.groups[g].as_ref()
+    }
+
+    /// The groups whose rows meet the receivers'.
+    fn groups_meeting_receivers(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..2).filter(|&g| self.group(g).is_some_and(|z| overlap(&z.rows, &self.receivers)))
+    }
+
+    fn band_of(&self, k: usize) -> Range<usize> {
+        k / self.band * self.band..((k / self.band + 1) * self.band).min(self.nzp)
+    }
+
+    /// Whether row `k`'s stencil (`k − H ..= k + H`) meets `rows`.
+    fn near(&self, k: usize, rows: &Range<usize>) -> bool {
+        !rows.is_empty() && k + self.h >= rows.start && k < rows.end + self.h
+    }
+
+    /// Whether the second step leaves row `k` to phase 3: within `H` rows
+    /// of its band's edges or of the free-surface rows, or of a z strip or
+    /// the receivers' rows whose first-step part waits for phase 2.
+    fn waits(&self, k: usize) -> bool {
+        let rows = self.band_of(k);
+        k < rows.start + self.h
+            || k + self.h >= rows.end
+            || self.near(k, &(0..self.surface))
+            || self.groups.iter().flatten().any(|z| !z.inline && self.near(k, &z.rows))
+            || (!self.receivers_inline && self.near(k, &self.receivers))
+    }
+}
+
+/// Whether two ranges share a value.
+fn overlap(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
 }
