@@ -72,6 +72,12 @@ use std::sync::{Mutex, PoisonError};
 /// within this many rows plus `H`, so the rows it reads are still cached.
 const PAIR_CHUNK: usize = 8;
 
+/// Most waiting cells that phase 3 runs on one thread (see there). On two
+/// threads at 400 x 400 and 600 x 600 (16 rows wait), phase 3 took 9-10 µs
+/// a pair that way against 15-16 µs spread over the threads (one run each,
+/// `bench adjoint --nt 400`, timed per phase by a temporary probe).
+const SERIAL_PHASE3_CELLS: usize = 16_384;
+
 /// A padded array lent to several tasks at once as rows: each borrows the
 /// rows it reads or writes for the time of one call.
 struct SharedRows<'a, T> {
@@ -365,8 +371,13 @@ impl<T: Real> AcousticShot<'_, T> {
                 self.adjoint_interior_and_x(rows.start, fields, &mut lx[own.clone()], &mut image[own], x_part);
             }
         };
+        // where few cells wait (the bands' seams and the halo rows of a
+        // small grid), one task on this thread: handing them to the other
+        // threads costs more than it saves
+        let waiting = (0..nzp).filter(|&k| plan.waits(k)).count() * nxp;
+        let min_tasks = if waiting <= SERIAL_PHASE3_CELLS { usize::MAX } else { m.min_rows_per_task().div_ceil(block) };
         let x = XAdjoint { lpsi: psi_x, lzeta: zeta_x, scratch: strip_scratch };
-        self.adjoint_row_tasks(block, m.min_rows_per_task().div_ceil(block), (lx, image), x, phase3);
+        self.adjoint_row_tasks(block, min_tasks, (lx, image), x, phase3);
 
         // phase 4: the rest of the second step and the residual of step n − 1
         for g in 0..2 {
