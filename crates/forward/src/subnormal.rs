@@ -26,10 +26,12 @@
 //! changed MXCSR (the x86 control register that holds these two flags) is
 //! undefined behaviour, because the compiler assumes the default mode: an
 //! expression it evaluates at compile time keeps a subnormal result that
-//! the same expression evaluated at run time would flush. In pdeinv no
-//! memory access, loop bound or branch depends on a value in the subnormal
-//! range, so the worst such a difference can do is what flushing does
-//! anyway: change values below 2⁻¹²⁶. That is why [`flush_on_this_thread`]
+//! the same expression evaluated at run time would flush. In pdeinv
+//! memory safety never depends on a floating-point value (indexing is
+//! bounds-checked, conversions to integers saturate), so such a difference
+//! changes numbers, not memory, and it starts at values below 2⁻¹²⁶, the
+//! values that flushing changes anyway. That is why
+//! [`set_on_this_thread`]
 //! is an `unsafe fn` that the binary calls for its worker threads (the
 //! library never does), and why the binary has `--subnormals keep` for
 //! runs in the default IEEE mode. On CPUs other than x86-64 it does
