@@ -406,52 +406,39 @@ impl<T: Real> Cpml<T> {
         let w1: [T; H] = std::array::from_fn(|k| self.w1z[k + 1]);
         let w2: [T; H] = std::array::from_fn(|k| self.w2z[k + 1]);
         let coefficient = |r: usize| (self.az[group * s + r], self.bz[group * s + r]);
-        // Three passes per row, each `H` rows behind the one before (whose
-        // rows it reads), so the rows they share are still in the cache:
-        // (1) ζ' = bζ + a (D²u + D¹ψ'), w += c (D¹ψ' + ζ') give `t`, `qt`
-        // and `λζ`; (2) d = D²ᵀ t (λu's first part) and λψ' += D¹ᵀ (q + t),
-        // then the adjoint of ψ' = bψ + a D¹u; (3) λu and the image. Like
-        // the x strips' (see `adjoint_strip`), passes 2 and 3 run on the
-        // compute rows only: the layer spread by H rows stays inside them.
-        // Measured with the grid of `cargo bench --bench acoustic --
-        // cpml_adjoint` cut to 200 x 200: 17.6-17.9 µs for both strips
-        // against 19.1-19.3 µs with three loops one after the other (three
-        // runs each); at 600 x 600, where a strip's scratch no longer fits
-        // the level-1 cache either way, no difference.
-        let compute = H..s - H;
-        for lead in H..s + H {
-            let r = lead;
-            if compute.contains(&r) {
-                let (a, b) = coefficient(r);
-                let i = first + r;
-                let (t, qt) = (&mut t[cells(r + H)], &mut qt[cells(r + H)]);
-                split_zeta_adjoint(&mut lzeta[cells(r)], t, qt, &lw[cells(i - lw_first)], a, b);
+        // ζ' = bζ + a (D²u + D¹ψ'), w += c (D¹ψ' + ζ')
+        for r in H..s - H {
+            let (a, b) = coefficient(r);
+            let i = first + r;
+            let (t, qt) = (&mut t[cells(r + H)], &mut qt[cells(r + H)]);
+            split_zeta_adjoint(&mut lzeta[cells(r)], t, qt, &lw[cells(i - lw_first)], a, b);
+        }
+        // d = D²ᵀ t (λu's first part) and λψ' += D¹ᵀ (q + t); then, row by
+        // row, the adjoint of ψ' = bψ + a D¹u. Like the x strips' (see
+        // `adjoint_strip`), these and the last pass run on the compute rows
+        // only: the layer spread by H rows stays inside them.
+        for r in H..s - H {
+            let below: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H + k + 1)]);
+            let above: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H - k - 1)]);
+            let mid = &t[cells(r + H)];
+            set_symmetric::<T, H>(&mut d[r * nxp..r * nxp + n], self.w2z[0], mid, &above, &below, &w2);
+            let below: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H + k + 1)]);
+            let above: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H - k - 1)]);
+            add_antisymmetric::<T, H>(&mut lpsi[cells(r)], &above, &below, &w1);
+            let (a, b) = coefficient(r);
+            let v_row = &mut v[cells(r + H)];
+            if a == T::zero() {
+                v_row.fill(T::zero());
+                continue;
             }
-            let r = lead.wrapping_sub(H);
-            if compute.contains(&r) {
-                let below: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H + k + 1)]);
-                let above: [&[T]; H] = std::array::from_fn(|k| &t[cells(r + H - k - 1)]);
-                let mid = &t[cells(r + H)];
-                set_symmetric::<T, H>(&mut d[r * nxp..r * nxp + n], self.w2z[0], mid, &above, &below, &w2);
-                let below: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H + k + 1)]);
-                let above: [&[T]; H] = std::array::from_fn(|k| &qt[cells(r + H - k - 1)]);
-                add_antisymmetric::<T, H>(&mut lpsi[cells(r)], &above, &below, &w1);
-                let (a, b) = coefficient(r);
-                let v_row = &mut v[cells(r + H)];
-                if a == T::zero() {
-                    v_row.fill(T::zero());
-                } else {
-                    split_psi_adjoint(v_row, &mut lpsi[cells(r)], a, b);
-                }
-            }
-            let r = lead.wrapping_sub(2 * H);
-            if compute.contains(&r) {
-                let own = cells(first + r - out_first);
-                let below: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H + k + 1)]);
-                let above: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H - k - 1)]);
-                let targets = (&mut lu[own.clone()], &mut image[own.clone()], &u[own.clone()], &c[own]);
-                add_antisymmetric_imaged::<T, H>(targets, &d[r * nxp..r * nxp + n], &above, &below, &w1);
-            }
+            split_psi_adjoint(v_row, &mut lpsi[cells(r)], a, b);
+        }
+        for r in H..s - H {
+            let own = cells(first + r - out_first);
+            let below: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H + k + 1)]);
+            let above: [&[T]; H] = std::array::from_fn(|k| &v[cells(r + H - k - 1)]);
+            let targets = (&mut lu[own.clone()], &mut image[own.clone()], &u[own.clone()], &c[own]);
+            add_antisymmetric_imaged::<T, H>(targets, &d[r * nxp..r * nxp + n], &above, &below, &w1);
         }
     }
 }
