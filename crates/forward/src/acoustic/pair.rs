@@ -190,8 +190,8 @@ impl<T: Real> AcousticShot<'_, T> {
         {
             let shared_x = SharedRows::new(&mut lx[..], nxp);
             // each inline z group's memory variables and scratch, for the band that runs it
-            let mut lpsi_groups = psi_z.chunks_mut(strip * nxp.max(1));
-            let mut lzeta_groups = zeta_z.chunks_mut(strip * nxp.max(1));
+            let mut lpsi_groups = psi_z.chunks_mut((strip * nxp).max(1));
+            let mut lzeta_groups = zeta_z.chunks_mut((strip * nxp).max(1));
             let mut scratch_groups = z_scratch.chunks_mut(z_scratch_len.max(1));
             let group_parts: [Mutex<Option<ZParts<'_, T>>>; 2] = std::array::from_fn(|g| {
                 let parts = (lpsi_groups.next(), lzeta_groups.next(), scratch_groups.next());
