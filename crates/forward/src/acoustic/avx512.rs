@@ -669,10 +669,6 @@ fn adjoint_strip_rows_avx<const H: usize>(
     }
 }
 
-/// The adjoint of one x strip's row (`boundary::adjoint_strip`, whose
-/// derivation it follows) in 256-bit vectors, `coefficients = (a, b, w1,
-/// w2)` of the strip. Per value the arithmetic is exactly that of the
-/// generic kernel.
 /// One side's fields: `fields = (lw, c, u)` and `outputs = (lu, image)`
 /// the strip's columns, `memory = (lpsi, lzeta)`, `scratch` its four parts
 /// of `part` values.
@@ -689,6 +685,11 @@ fn strip_side<'a>(
     AdjointStripFields { lw, c, u, lu, image, lpsi, lzeta, t, qt, v, d }
 }
 
+/// The adjoint of one x strip's row (`boundary::adjoint_strip`, whose
+/// derivation it follows) in 256-bit vectors runs in three passes,
+/// `coefficients = (a, b, w1, w2)` of the strip; per value the arithmetic
+/// is exactly that of the generic kernel. Pass 1: with `q = μw`, `total =
+/// λζ' + q`, `t = a total`, `λζ = b total` and `qt = q + t`.
 #[inline]
 #[target_feature(enable = "avx")]
 fn adjoint_strip_pass1<const H: usize>(

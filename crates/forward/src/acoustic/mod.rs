@@ -34,6 +34,7 @@ macro_rules! with_halo {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
 mod avx512;
 pub mod boundary;
 pub mod kernel;

@@ -189,20 +189,8 @@ impl<T: Real> AcousticShot<'_, T> {
         // phase 1
         {
             let shared_x = SharedRows::new(&mut lx[..], nxp);
-            // each inline z group's memory variables and scratch, for the band that runs it
-            let mut lpsi_groups = psi_z.chunks_mut((strip * nxp).max(1));
-            let mut lzeta_groups = zeta_z.chunks_mut((strip * nxp).max(1));
-            let mut scratch_groups = z_scratch.chunks_mut(z_scratch_len.max(1));
-            let group_parts: [Mutex<Option<ZParts<'_, T>>>; 2] = std::array::from_fn(|g| {
-                let parts = (lpsi_groups.next(), lzeta_groups.next(), scratch_groups.next());
-                let parts = match parts {
-                    (Some(lpsi), Some(lzeta), Some(scratch)) if plan.group(g).is_some_and(|z| z.inline) => {
-                        Some((lpsi, lzeta, scratch))
-                    }
-                    _ => None,
-                };
-                Mutex::new(parts)
-            });
+            // each z group's memory variables and scratch, for the band that runs it inline
+            let group_parts = z_group_parts((psi_z, zeta_z, z_scratch), strip * nxp, z_scratch_len).map(Mutex::new);
             let phase1 = |first: usize, ly: &mut [T], image: &mut [T], mut x: XParts<'_, T>| {
                 let rows = first..first + ly.len() / nxp;
                 let local = |k: Range<usize>| (k.start - rows.start) * nxp..(k.end - rows.start) * nxp;
@@ -346,11 +334,13 @@ impl<T: Real> AcousticShot<'_, T> {
         }
 
         // phase 2: the rest of the first step, the residual of step n, the second step's free-surface fold
-        for g in 0..2 {
-            if plan.group(g).is_some_and(|z| !z.inline) {
-                let (lpsi, lzeta, scratch) = group_slices(g, strip * nxp, z_scratch_len, psi_z, zeta_z, z_scratch);
+        let parts = z_group_parts((psi_z, zeta_z, z_scratch), strip * nxp, z_scratch_len);
+        for (g, parts) in parts.into_iter().enumerate() {
+            if let (Some(z), Some(parts)) = (plan.group(g), parts)
+                && !z.inline
+            {
                 let out = ImagedAdjoint { lu: &mut ly[..], image: &mut image[..], u: u1, c };
-                self.z_group(g, (lx, 0), (lpsi, lzeta, scratch), out, 0);
+                self.z_group(g, (lx, 0), parts, out, 0);
             }
         }
         self.adjoint_surface_image(image, u1, ly);
@@ -380,11 +370,13 @@ impl<T: Real> AcousticShot<'_, T> {
         self.adjoint_row_tasks(block, min_tasks, (lx, image), x, phase3);
 
         // phase 4: the rest of the second step and the residual of step n − 1
-        for g in 0..2 {
-            if plan.group(g).is_some_and(|z| !z.second_inline) {
-                let (lpsi, lzeta, scratch) = group_slices(g, strip * nxp, z_scratch_len, psi_z, zeta_z, z_scratch);
+        let parts = z_group_parts((psi_z, zeta_z, z_scratch), strip * nxp, z_scratch_len);
+        for (g, parts) in parts.into_iter().enumerate() {
+            if let (Some(z), Some(parts)) = (plan.group(g), parts)
+                && !z.second_inline
+            {
                 let out = ImagedAdjoint { lu: &mut lx[..], image: &mut image[..], u: u2, c };
-                self.z_group(g, (ly, 0), (lpsi, lzeta, scratch), out, 0);
+                self.z_group(g, (ly, 0), parts, out, 0);
             }
         }
         self.adjoint_surface_image(image, u2, lx);
@@ -410,20 +402,20 @@ impl<T: Real> AcousticShot<'_, T> {
 /// A z group's `λψ_z` and `λζ_z` and its scratch part.
 type ZParts<'a, T> = (&'a mut [T], &'a mut [T], &'a mut [T]);
 
-/// Group `g`'s parts of the z-layer arrays (`block` values a group, `scratch` a scratch part).
-fn group_slices<'a, T>(
-    g: usize,
+/// Each z group's `λψ_z`, `λζ_z` (`block` values a group) and scratch
+/// part (`scratch` values), `None` past the groups there are.
+fn z_group_parts<'a, T>(
+    (psi_z, zeta_z, z_scratch): ZParts<'a, T>,
     block: usize,
     scratch: usize,
-    psi_z: &'a mut [T],
-    zeta_z: &'a mut [T],
-    z_scratch: &'a mut [T],
-) -> ZParts<'a, T> {
-    (
-        &mut psi_z[g * block..(g + 1) * block],
-        &mut zeta_z[g * block..(g + 1) * block],
-        &mut z_scratch[g * scratch..(g + 1) * scratch],
-    )
+) -> [Option<ZParts<'a, T>>; 2] {
+    let mut psi = psi_z.chunks_mut(block.max(1));
+    let mut zeta = zeta_z.chunks_mut(block.max(1));
+    let mut scratch = z_scratch.chunks_mut(scratch.max(1));
+    std::array::from_fn(|_| match (psi.next(), zeta.next(), scratch.next()) {
+        (Some(psi), Some(zeta), Some(scratch)) => Some((psi, zeta, scratch)),
+        _ => None,
+    })
 }
 
 /// A z strip's rows and where its two adjoints run.
@@ -472,12 +464,12 @@ impl PairPlan {
         if let Some(cpml) = &shot.model.cpml {
             let firsts = cpml.z_strip_rows();
             assert!(firsts.len() <= 2, "at most two z strips");
-            let strips: Vec<Range<usize>> =
-                firsts.iter().map(|&first| first..(first + cpml.strip()).min(nzp)).collect();
+            let strip_rows = |first: usize| first..(first + cpml.strip()).min(nzp);
             // inline: inside one band, clear of the free surface, and not
             // overlapping the other strip (whose order they would change)
-            let apart = strips.len() < 2 || strips[0].end <= strips[1].start;
-            for (g, rows) in strips.into_iter().enumerate() {
+            let apart = firsts.len() < 2 || strip_rows(firsts[0]).end <= firsts[1];
+            for (g, &first) in firsts.iter().enumerate() {
+                let rows = strip_rows(first);
                 let inline = apart && rows.end <= plan.band_of(rows.start).end && plan.clear_of_surface(&rows);
                 plan.groups[g] = Some(ZGroupPlan { rows, inline, second_inline: false });
             }
