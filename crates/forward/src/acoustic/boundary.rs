@@ -1008,6 +1008,18 @@ mod tests {
     /// by row and side by side with fresh scratch, bitwise.
     #[cfg(target_arch = "x86_64")]
     fn compare_adjoint_strip_rows<const H: usize>(width: usize) {
+        compare_adjoint_strip_kernel::<H>(width, super::super::avx512::adjoint_strip_rows::<H>, "dispatched");
+        compare_adjoint_strip_kernel::<H>(width, super::super::avx512::adjoint_strip_rows_in_memory::<H>, "in memory");
+    }
+
+    /// The x-strip adjoint kernel type of `avx512`.
+    #[cfg(target_arch = "x86_64")]
+    type StripAdjointKernel =
+        fn(super::super::avx512::AdjointStripRows<'_>, usize, usize, (&[f32], &[f32], &[f32], &[f32])) -> bool;
+
+    /// [`compare_adjoint_strip_rows`] for one kernel.
+    #[cfg(target_arch = "x86_64")]
+    fn compare_adjoint_strip_kernel<const H: usize>(width: usize, kernel: StripAdjointKernel, name: &str) {
         let (layout, cpml) = strip_fixture::<H>(width);
         let (nxp, rows, s) = (layout.nxp, 3, cpml.strip());
         let (lw, u) = (noise(rows * nxp, 21), noise(rows * nxp, 22));
@@ -1049,11 +1061,11 @@ mod tests {
             scratch: &mut scratch,
         };
         let coefficients = (&cpml.ax[..], &cpml.bx[..], &cpml.w1x[..], &cpml.w2x[..]);
-        if !super::super::avx512::adjoint_strip_rows::<H>(fields, nxp, nxp - s, coefficients) {
-            assert!(!s.is_multiple_of(STRIP_CHUNK), "H {H} width {width}: the kernel declined");
+        if !kernel(fields, nxp, nxp - s, coefficients) {
+            assert!(!s.is_multiple_of(STRIP_CHUNK), "H {H} width {width}: the {name} kernel declined");
             return;
         }
-        let context = format!("H {H} width {width}, {rows} rows");
+        let context = format!("H {H} width {width}, {rows} rows, {name}");
         assert_eq!(bits(&lu2), bits(&lu), "lu, {context}");
         assert_eq!(bits(&image2), bits(&image), "image, {context}");
         assert_eq!(bits(&lpsi2), bits(&lpsi), "lpsi, {context}");
@@ -1068,7 +1080,7 @@ mod tests {
             eprintln!("no AVX on this CPU: nothing to compare");
             return;
         }
-        for width in [20, 7, 13] {
+        for width in [20, 7, 13, 40, 60] {
             compare_adjoint_strip_rows::<1>(width);
             compare_adjoint_strip_rows::<2>(width);
             compare_adjoint_strip_rows::<3>(width);
