@@ -30,6 +30,9 @@
 //! shifted columns, holds a strip side of up to 64 columns in 512-bit
 //! registers instead (module `registers`): its intermediates never go
 //! through memory, and the shifts are `valignd` as in the interior kernel.
+//! The z-strip adjoint is here as well, in 512-bit vectors and blocks of
+//! 16 columns, so that its intermediates stay in the level-1 cache (see
+//! [`z_group_adjoint`]).
 //!
 //! Safety: vector loads and stores go through `bytemuck` casts of
 //! bounds-checked `[f32; 16]` chunks, except the masked ones of a row's
@@ -913,5 +916,146 @@ fn adjoint_strip_pass3<const H: usize>(fields: &mut AdjointStripFields<'_>, w1: 
         let du = _mm256_add_ps(load8(d, m), du);
         store8(lu, m, _mm256_add_ps(load8(lu, m), _mm256_mul_ps(load8(c, m), du)));
         store8(image, m, _mm256_add_ps(load8(image, m), _mm256_mul_ps(load8(u, m), du)));
+    }
+}
+
+/// The arrays of one z strip's adjoint (see `Cpml::adjoint_z_group_from`),
+/// `f32`: `lw` holds padded rows from `rows.lw_first` on, `lu`, `image`,
+/// `u` and `c` from `rows.out_first` on, `lpsi` and `lzeta` the strip's
+/// `strip` rows; `scratch` at least [`z_scratch_len`] values.
+pub struct ZGroupFields<'a> {
+    /// The scaled adjoint `μw = c ⊙ λw` of the updated field.
+    pub lw: &'a [f32],
+    /// `λψ_z`, in place.
+    pub lpsi: &'a mut [f32],
+    /// `λζ_z`, in place.
+    pub lzeta: &'a mut [f32],
+    /// `μu`, accumulated.
+    pub lu: &'a mut [f32],
+    /// The image, accumulated.
+    pub image: &'a mut [f32],
+    /// The forward field (for the image).
+    pub u: &'a [f32],
+    /// The coefficient per cell.
+    pub c: &'a [f32],
+    /// Scratch.
+    pub scratch: &'a mut [f32],
+}
+
+/// Where a z strip lies: its first padded row, and the first padded rows
+/// of `lw` and of the `out` arrays, in rows of `nxp` values.
+#[derive(Clone, Copy)]
+pub struct ZGroupRows {
+    /// Padded columns per row.
+    pub nxp: usize,
+    /// The strip's first padded row.
+    pub first: usize,
+    /// The first padded row that `lw` holds.
+    pub lw_first: usize,
+    /// The first padded row that `lu`, `image`, `u` and `c` hold.
+    pub out_first: usize,
+}
+
+/// Scratch values [`z_group_adjoint`] needs for a strip of `strip` rows.
+pub fn z_scratch_len(strip: usize, halo: usize) -> usize {
+    (3 * (strip + 2 * halo) + strip) * LANES
+}
+
+/// The adjoint of z strip's CPML operations (`Cpml::adjoint_z_group_from`,
+/// whose derivation and order of operations it follows, bitwise), in
+/// blocks of 16 columns: each block runs the three passes down all the
+/// strip's rows, its `t`, `q + t`, `v` and `d` in scratch rows of one
+/// vector, which stay in the level-1 cache. (Whole padded rows of them took
+/// 146 kB at 200 x 200, and the passes streamed them through the level-2
+/// cache.) `coefficients = (a, b, w1, w2)`, `a` and `b` of the strip's rows.
+/// Returns `false`, doing nothing, without AVX-512 or with a half-width
+/// over 8.
+pub fn z_group_adjoint<const H: usize>(
+    fields: ZGroupFields<'_>,
+    rows: ZGroupRows,
+    coefficients: (&[f32], &[f32], &[f32], &[f32]),
+) -> bool {
+    if H == 0 || H > 8 || !available() || rows.nxp <= 2 * H {
+        return false;
+    }
+    // SAFETY: the CPU supports AVX-512F, checked just above.
+    unsafe { z_group_avx512::<H>(fields, rows, coefficients) };
+    true
+}
+
+#[target_feature(enable = "avx512f")]
+fn z_group_avx512<const H: usize>(
+    fields: ZGroupFields<'_>,
+    ZGroupRows { nxp, first, lw_first, out_first }: ZGroupRows,
+    (a, b, w1, w2): (&[f32], &[f32], &[f32], &[f32]),
+) {
+    let s = a.len();
+    let padded = s + 2 * H;
+    let ZGroupFields { lw, lpsi, lzeta, lu, image, u, c, scratch } = fields;
+    let scratch = scratch[..z_scratch_len(s, H)].as_chunks_mut::<LANES>().0;
+    let (t, rest) = scratch.split_at_mut(padded);
+    let (qt, rest) = rest.split_at_mut(padded);
+    let (v, d) = rest.split_at_mut(padded);
+    // strip row r is scratch row r + H; rows that are not compute rows are zero
+    for rows in [&mut t[..], &mut qt[..], &mut v[..]] {
+        let (top, rest) = rows.split_at_mut(2 * H);
+        top.fill([0.0; LANES]);
+        rest[s - 2 * H..].fill([0.0; LANES]);
+    }
+    let w0 = _mm512_set1_ps(w2[0]);
+    let w1: [__m512; H] = std::array::from_fn(|k| _mm512_set1_ps(w1[k + 1]));
+    let w2: [__m512; H] = std::array::from_fn(|k| _mm512_set1_ps(w2[k + 1]));
+    let vector = |row: &[f32; LANES]| -> __m512 { bytemuck::cast(*row) };
+    let end = nxp - H;
+    let mut column = H;
+    while column < end {
+        let width = LANES.min(end - column);
+        let at = |row: usize| row * nxp + column;
+        // with q = μw, total = λζ' + q: t = a total, λζ = b total, qt = q + t
+        for r in H..s - H {
+            let q = load_partial(lw, at(first + r - lw_first), width);
+            let total = _mm512_add_ps(load_partial(lzeta, at(r), width), q);
+            let tt = _mm512_mul_ps(_mm512_set1_ps(a[r]), total);
+            store_partial(lzeta, at(r), _mm512_mul_ps(_mm512_set1_ps(b[r]), total), width);
+            t[r + H] = bytemuck::cast(tt);
+            qt[r + H] = bytemuck::cast(_mm512_add_ps(q, tt));
+        }
+        // d = D²ᵀ t, λψ'' = λψ' + D¹ᵀ (q + t); v = a λψ'', λψ = b λψ''
+        for r in H..s - H {
+            let (t, qt) = (&t[r..r + 2 * H + 1], &qt[r..r + 2 * H + 1]);
+            let mut du = _mm512_mul_ps(w0, vector(&t[H]));
+            let mut dpsi = _mm512_set1_ps(0.0);
+            for k in 0..H {
+                let pair = _mm512_add_ps(vector(&t[H - k - 1]), vector(&t[H + k + 1]));
+                du = _mm512_add_ps(du, _mm512_mul_ps(w2[k], pair));
+                let difference = _mm512_sub_ps(vector(&qt[H - k - 1]), vector(&qt[H + k + 1]));
+                dpsi = _mm512_add_ps(dpsi, _mm512_mul_ps(w1[k], difference));
+            }
+            d[r] = bytemuck::cast(du);
+            let p = _mm512_add_ps(load_partial(lpsi, at(r), width), dpsi);
+            if a[r] == 0.0 {
+                // as the generic kernel: λψ keeps λψ'' where a is zero
+                store_partial(lpsi, at(r), p, width);
+                v[r + H] = [0.0; LANES];
+                continue;
+            }
+            v[r + H] = bytemuck::cast(_mm512_mul_ps(_mm512_set1_ps(a[r]), p));
+            store_partial(lpsi, at(r), _mm512_mul_ps(p, _mm512_set1_ps(b[r])), width);
+        }
+        // λu += c ⊙ (d + D¹ᵀ v), the image by u ⊙ the same
+        for r in H..s - H {
+            let v = &v[r..r + 2 * H + 1];
+            let mut du = _mm512_set1_ps(0.0);
+            for k in 0..H {
+                let difference = _mm512_sub_ps(vector(&v[H - k - 1]), vector(&v[H + k + 1]));
+                du = _mm512_add_ps(du, _mm512_mul_ps(w1[k], difference));
+            }
+            let du = _mm512_add_ps(vector(&d[r]), du);
+            let own = at(first + r - out_first);
+            let (c, u) = (load_partial(c, own, width), load_partial(u, own, width));
+            store_partial(lu, own, _mm512_add_ps(load_partial(lu, own, width), _mm512_mul_ps(c, du)), width);
+            store_partial(image, own, _mm512_add_ps(load_partial(image, own, width), _mm512_mul_ps(u, du)), width);
+        }
+        column += width;
     }
 }

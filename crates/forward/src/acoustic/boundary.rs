@@ -349,7 +349,9 @@ impl<T: Real> Cpml<T> {
     /// forward step updated, and `λu += D¹ᵀ v`, the two parts of each row's
     /// `λu` contribution summed before one update of `μu` and the image.
     /// Every output row reads its `2·halo + 1` neighbours, whole rows at a
-    /// time, so it vectorises.
+    /// time, so it vectorises. In `f32` with AVX-512 the kernel of
+    /// `avx512::z_group_adjoint` runs it instead, in column blocks (bitwise
+    /// equal, tested).
     pub fn adjoint_z_group(
         &self,
         layout: &Layout,
@@ -381,6 +383,47 @@ impl<T: Real> Cpml<T> {
     }
 
     fn adjoint_z_group_h<const H: usize>(
+        &self,
+        layout: &Layout,
+        group: usize,
+        (lw, lw_first): (&[T], usize),
+        lpsi: &mut [T],
+        lzeta: &mut [T],
+        out: ImagedAdjoint<'_, T>,
+        out_first: usize,
+        scratch: &mut [T],
+    ) {
+        let (s, nxp) = (self.strip, layout.nxp);
+        let first = self.z_strip_rows[group];
+        #[cfg(target_arch = "x86_64")]
+        if let (Some(lw), Some(a), Some(b), Some(w1), Some(w2), Some(u), Some(c)) = (
+            T::as_f32s(lw),
+            T::as_f32s(&self.az[group * s..(group + 1) * s]),
+            T::as_f32s(&self.bz[group * s..(group + 1) * s]),
+            T::as_f32s(&self.w1z),
+            T::as_f32s(&self.w2z),
+            T::as_f32s(out.u),
+            T::as_f32s(out.c),
+        ) && let (Some(lpsi), Some(lzeta), Some(lu), Some(image), Some(scratch)) = (
+            T::as_f32s_mut(&mut *lpsi),
+            T::as_f32s_mut(&mut *lzeta),
+            T::as_f32s_mut(&mut *out.lu),
+            T::as_f32s_mut(&mut *out.image),
+            T::as_f32s_mut(&mut *scratch),
+        ) {
+            let fields = super::avx512::ZGroupFields { lw, lpsi, lzeta, lu, image, u, c, scratch };
+            let rows = super::avx512::ZGroupRows { nxp, first, lw_first, out_first };
+            if super::avx512::z_group_adjoint::<H>(fields, rows, (a, b, w1, w2)) {
+                return;
+            }
+        }
+        self.adjoint_z_group_generic::<H>(layout, group, (lw, lw_first), lpsi, lzeta, out, out_first, scratch);
+    }
+
+    /// [`adjoint_z_group_from`](Self::adjoint_z_group_from) by the generic
+    /// kernels, row by row.
+    #[allow(clippy::too_many_arguments)]
+    fn adjoint_z_group_generic<const H: usize>(
         &self,
         layout: &Layout,
         group: usize,
@@ -1071,6 +1114,57 @@ mod tests {
         assert_eq!(bits(&lpsi2), bits(&lpsi), "lpsi, {context}");
         assert_eq!(bits(&lzeta2), bits(&lzeta), "lzeta, {context}");
         assert_ne!(bits(&lu2), bits(&lu0), "lu was updated, {context}");
+    }
+
+    /// The `f32` AVX-512 z-strip adjoint against the generic one, bitwise,
+    /// on both z strips of a small grid whose computed columns end in a
+    /// partial vector (or not), with `lw` and the `out` arrays offset.
+    #[cfg(target_arch = "x86_64")]
+    fn compare_z_strip_adjoint<const H: usize>(width: usize) {
+        let (layout, cpml) = strip_fixture::<H>(width);
+        let (nxp, s, len) = (layout.nxp, cpml.strip(), layout.len());
+        let (lw, u) = (noise(len, 31), noise(len, 32));
+        let c: Vec<f32> = noise(len, 33).iter().map(|v| 0.1 * v.abs()).collect();
+        let (lu0, image0) = (noise(len, 34), noise(len, 35));
+        let (lpsi0, lzeta0) = (noise(s * nxp, 36), noise(s * nxp, 37));
+        for group in 0..cpml.z_strip_rows().len() {
+            let first = cpml.z_strip_rows()[group];
+            // `lw` from the strip's first row on, `out` from row 0
+            let run = |generic: bool| {
+                let (mut lu, mut image, mut lpsi, mut lzeta) =
+                    (lu0.clone(), image0.clone(), lpsi0.clone(), lzeta0.clone());
+                let mut scratch = vec![0.0f32; cpml.adjoint_z_scratch_len(&layout)];
+                let out = ImagedAdjoint { lu: &mut lu, image: &mut image, u: &u, c: &c };
+                let lw = (&lw[first * nxp..], first);
+                if generic {
+                    cpml.adjoint_z_group_generic::<H>(&layout, group, lw, &mut lpsi, &mut lzeta, out, 0, &mut scratch);
+                } else {
+                    cpml.adjoint_z_group_from(&layout, group, lw, &mut lpsi, &mut lzeta, out, 0, &mut scratch);
+                }
+                [lu, image, lpsi, lzeta].map(|v| bits(&v))
+            };
+            let (expected, vectorised) = (run(true), run(false));
+            for (name, (e, v)) in ["lu", "image", "lpsi", "lzeta"].iter().zip(expected.iter().zip(&vectorised)) {
+                assert_eq!(e, v, "{name}, H {H} width {width} group {group} (nxp {nxp})");
+            }
+            assert_ne!(expected[0], bits(&lu0), "lu was updated, H {H} width {width} group {group}");
+        }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn vectorised_z_strip_adjoint_matches_the_generic_kernel_bitwise() {
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            eprintln!("no AVX-512 on this CPU: nothing to compare");
+            return;
+        }
+        for width in [20, 7, 13] {
+            compare_z_strip_adjoint::<1>(width);
+            compare_z_strip_adjoint::<2>(width);
+            compare_z_strip_adjoint::<3>(width);
+            compare_z_strip_adjoint::<4>(width);
+            compare_z_strip_adjoint::<8>(width);
+        }
     }
 
     #[test]
