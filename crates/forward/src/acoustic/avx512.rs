@@ -393,10 +393,7 @@ fn block<const H: usize, const R: usize, const IMAGE: bool, const FROM: bool, co
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn load_partial(values: &[f32], at: usize, count: usize) -> __m512 {
-    let lanes = &values[at..at + count];
-    // SAFETY: the mask enables the first `count` lanes, which `lanes`
-    // (bounds-checked) holds; masked-off lanes are not accessed.
-    unsafe { _mm512_maskz_loadu_ps(lane_mask(count), lanes.as_ptr()) }
+    load_masked(values, at, lane_mask(count))
 }
 
 /// Stores lanes `..count` (at most 16) of `v` at `values[at..]`, a masked
@@ -404,9 +401,26 @@ fn load_partial(values: &[f32], at: usize, count: usize) -> __m512 {
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn store_partial(values: &mut [f32], at: usize, v: __m512, count: usize) {
-    let lanes = &mut values[at..at + count];
-    // SAFETY: as in `load_partial`.
-    unsafe { _mm512_mask_storeu_ps(lanes.as_mut_ptr(), lane_mask(count), v) }
+    store_masked(values, at, lane_mask(count), v);
+}
+
+/// The lanes of `mask` from `values[at..]`, zeros in the others.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn load_masked(values: &[f32], at: usize, mask: u16) -> __m512 {
+    let lanes = &values[at..at + (LANES - mask.leading_zeros() as usize)];
+    // SAFETY: the lanes the mask enables lie in `lanes` (bounds-checked);
+    // masked-off lanes are not accessed.
+    unsafe { _mm512_maskz_loadu_ps(mask, lanes.as_ptr()) }
+}
+
+/// Stores the lanes of `mask` of `value` at `values[at..]`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn store_masked(values: &mut [f32], at: usize, mask: u16, value: __m512) {
+    let lanes = &mut values[at..at + (LANES - mask.leading_zeros() as usize)];
+    // SAFETY: as in `load_masked`.
+    unsafe { _mm512_mask_storeu_ps(lanes.as_mut_ptr(), mask, value) }
 }
 
 /// The mask of lanes `..count`.
@@ -609,7 +623,7 @@ pub struct AdjointStripRows<'a> {
 /// in registers (module `registers`). In `bench adjoint` (order 8, the
 /// default 20-cell layer, so 32-column strips; one thread, Intel Xeon with
 /// AVX-512, two alternating rounds) a fused pair step took 0.0551-0.0557 ms
-/// at 200 x 200 against 0.0594-0.0603 ms with [`adjoint_strip_rows_in_memory`],
+/// at 200 x 200 against 0.0594-0.0603 ms with the 256-bit in-memory kernel,
 /// and 0.314-0.321 against 0.327-0.335 ms at 600 x 600.
 pub fn adjoint_strip_rows<const H: usize>(
     rows: AdjointStripRows<'_>,
@@ -621,24 +635,25 @@ pub fn adjoint_strip_rows<const H: usize>(
     if !s.is_multiple_of(STRIP_LANES) || !strips_apply(s, H) {
         return false;
     }
-    if available() && H <= 8 {
-        // SAFETY: the CPU supports AVX-512F, checked just above.
-        let done = unsafe {
-            match s.div_ceil(LANES) {
-                2 => registers::adjoint_strip_rows::<H, 2>(rows, nxp, right, coefficients),
-                3 => registers::adjoint_strip_rows::<H, 3>(rows, nxp, right, coefficients),
-                4 => registers::adjoint_strip_rows::<H, 4>(rows, nxp, right, coefficients),
-                _ => return adjoint_strip_rows_in_memory::<H>(rows, nxp, right, coefficients),
-            }
-        };
-        return done;
+    let vectors = if available() && H <= 8 { s.div_ceil(LANES) } else { 0 };
+    // SAFETY: the CPU supports AVX-512F for the register kernels (`vectors`
+    // is 0 otherwise), and AVX for the other (`strips_apply`).
+    unsafe {
+        match vectors {
+            2 => registers::adjoint_strip_rows::<H, 2>(rows, nxp, right, coefficients),
+            3 => registers::adjoint_strip_rows::<H, 3>(rows, nxp, right, coefficients),
+            4 => registers::adjoint_strip_rows::<H, 4>(rows, nxp, right, coefficients),
+            _ => adjoint_strip_rows_avx::<H>(rows, nxp, right, coefficients),
+        }
     }
-    adjoint_strip_rows_in_memory::<H>(rows, nxp, right, coefficients)
+    true
 }
 
-/// [`adjoint_strip_rows`] in 256-bit vectors, through scratch in memory:
-/// the kernel of CPUs without AVX-512, and of strips wider than 64 columns.
-pub fn adjoint_strip_rows_in_memory<const H: usize>(
+/// [`adjoint_strip_rows`] by the 256-bit kernel that goes through scratch
+/// in memory, whatever the CPU: the one the dispatch picks without AVX-512
+/// or for strips wider than 64 columns, on its own for the tests.
+#[cfg(test)]
+pub(super) fn adjoint_strip_rows_in_memory<const H: usize>(
     rows: AdjointStripRows<'_>,
     nxp: usize,
     right: usize,
@@ -656,30 +671,10 @@ pub fn adjoint_strip_rows_in_memory<const H: usize>(
 /// The x-strip adjoint with each side of a row held in `V` 512-bit
 /// registers (strip column `p` in lane `p mod 16` of vector `p / 16`).
 mod registers {
-    use super::{AdjointStripRows, LANES, window};
+    use super::{AdjointStripRows, LANES, load_masked as load, store_masked as store, window};
     use std::arch::x86_64::{
-        __m512, _mm512_add_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps, _mm512_maskz_mul_ps, _mm512_mul_ps,
-        _mm512_set1_ps, _mm512_setzero_ps, _mm512_sub_ps,
+        __m512, _mm512_add_ps, _mm512_maskz_mul_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_sub_ps,
     };
-
-    /// Lanes of `mask` from `values[at..]`, zeros in the others.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    fn load(values: &[f32], at: usize, mask: u16) -> __m512 {
-        let lanes = &values[at..at + (LANES - mask.leading_zeros() as usize)];
-        // SAFETY: the lanes the mask enables lie in `lanes` (bounds-checked);
-        // masked-off lanes are not accessed.
-        unsafe { _mm512_maskz_loadu_ps(mask, lanes.as_ptr()) }
-    }
-
-    /// Stores the lanes of `mask` of `value` at `values[at..]`.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    fn store(values: &mut [f32], at: usize, mask: u16, value: __m512) {
-        let lanes = &mut values[at..at + (LANES - mask.leading_zeros() as usize)];
-        // SAFETY: as in `load`.
-        unsafe { _mm512_mask_storeu_ps(lanes.as_mut_ptr(), mask, value) }
-    }
 
     /// Lanes `p ↦ x[p − k]` of vector `v` (zeros left of the strip).
     #[inline]
@@ -706,7 +701,7 @@ mod registers {
         nxp: usize,
         right_start: usize,
         (a, b, w1, w2): (&[f32], &[f32], &[f32], &[f32]),
-    ) -> bool {
+    ) {
         let s = a.len() / 2;
         // the computed columns H..s−H of each vector
         let computed: [u16; V] = std::array::from_fn(|v| {
@@ -767,7 +762,6 @@ mod registers {
                 }
             }
         }
-        true
     }
 }
 
@@ -996,7 +990,10 @@ fn z_group_avx512<const H: usize>(
     let (t, rest) = scratch.split_at_mut(padded);
     let (qt, rest) = rest.split_at_mut(padded);
     let (v, d) = rest.split_at_mut(padded);
-    // strip row r is scratch row r + H; rows that are not compute rows are zero
+    // strip row r is scratch row r + H; rows that are not compute rows are
+    // zero. They are zeroed on every call (1.5 kB at order 8): the generic
+    // kernel lays out the same scratch differently, so nothing says they
+    // are zero on entry.
     for rows in [&mut t[..], &mut qt[..], &mut v[..]] {
         let (top, rest) = rows.split_at_mut(2 * H);
         top.fill([0.0; LANES]);

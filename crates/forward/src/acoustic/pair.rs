@@ -334,15 +334,8 @@ impl<T: Real> AcousticShot<'_, T> {
         }
 
         // phase 2: the rest of the first step, the residual of step n, the second step's free-surface fold
-        let parts = z_group_parts((psi_z, zeta_z, z_scratch), strip * nxp, z_scratch_len);
-        for (g, parts) in parts.into_iter().enumerate() {
-            if let (Some(z), Some(parts)) = (plan.group(g), parts)
-                && !z.inline
-            {
-                let out = ImagedAdjoint { lu: &mut ly[..], image: &mut image[..], u: u1, c };
-                self.z_group(g, (lx, 0), parts, out, 0);
-            }
-        }
+        let out = ImagedAdjoint { lu: &mut ly[..], image: &mut image[..], u: u1, c };
+        self.z_groups_left(&plan, |z| z.inline, (psi_z, zeta_z, z_scratch), lx, out);
         self.adjoint_surface_image(image, u1, ly);
         if !plan.receivers_inline {
             self.inject_into(u1, residuals[0], ly, image);
@@ -370,18 +363,37 @@ impl<T: Real> AcousticShot<'_, T> {
         self.adjoint_row_tasks(block, min_tasks, (lx, image), x, phase3);
 
         // phase 4: the rest of the second step and the residual of step n − 1
-        let parts = z_group_parts((psi_z, zeta_z, z_scratch), strip * nxp, z_scratch_len);
-        for (g, parts) in parts.into_iter().enumerate() {
-            if let (Some(z), Some(parts)) = (plan.group(g), parts)
-                && !z.second_inline
-            {
-                let out = ImagedAdjoint { lu: &mut lx[..], image: &mut image[..], u: u2, c };
-                self.z_group(g, (ly, 0), parts, out, 0);
-            }
-        }
+        let out = ImagedAdjoint { lu: &mut lx[..], image: &mut image[..], u: u2, c };
+        self.z_groups_left(&plan, |z| z.second_inline, (psi_z, zeta_z, z_scratch), ly, out);
         self.adjoint_surface_image(image, u2, lx);
         if !plan.receivers_second_inline {
             self.inject_into(u2, residuals[1], lx, image);
+        }
+    }
+
+    /// The z-layer adjoints of a step that phase 1 did not run (`ran`
+    /// says which it did), on whole arrays: `parts` all groups' memory
+    /// variables and scratch, `lw` the adjoint they read, `out` where their
+    /// contributions go.
+    fn z_groups_left(
+        &self,
+        plan: &PairPlan,
+        ran: impl Fn(&ZGroupPlan) -> bool,
+        parts: ZParts<'_, T>,
+        lw: &[T],
+        out: ImagedAdjoint<'_, T>,
+    ) {
+        let Some(cpml) = &self.model.cpml else { return };
+        let layout = &self.model.layout;
+        let groups = z_group_parts(parts, cpml.strip() * layout.nxp, cpml.adjoint_z_scratch_len(layout));
+        let ImagedAdjoint { lu, image, u, c } = out;
+        for (g, parts) in groups.into_iter().enumerate() {
+            if let (Some(z), Some(parts)) = (plan.group(g), parts)
+                && !ran(z)
+            {
+                let out = ImagedAdjoint { lu: &mut *lu, image: &mut *image, u, c };
+                self.z_group(g, (lw, 0), parts, out, 0);
+            }
         }
     }
 
