@@ -406,43 +406,47 @@ fn check_reverse_pair_with<T: Real>(
             shot.step(n, &mut next);
             states.push(next);
         }
-        // an adjoint wave from residuals at every receiver over ten steps
-        let mut adjoint = shot.initial_adjoint();
-        let mut gradient = vec![0.0; shot.parameters()];
-        shot.inject_residual(40, &states[40], &residual(40, channels), &mut adjoint);
-        for n in (30..40).rev() {
-            shot.step_adjoint(n, &states[n], &mut adjoint, &mut gradient);
-            shot.inject_residual(n, &states[n], &residual(n as u64, channels), &mut adjoint);
-        }
-        let (r29, r28) = (residual::<T>(29, channels), residual::<T>(28, channels));
-        let mut one_by_one = adjoint.clone();
-        shot.step_adjoint(29, &states[29], &mut one_by_one, &mut gradient);
-        shot.inject_residual(29, &states[29], &r29, &mut one_by_one);
-        let serves = shot.reverse_from_next(28, &states[29], &r28, &mut one_by_one, &mut gradient);
-        let fused = matches!(boundary, Boundary::Cpml { .. }) && grid.dimension == 2;
-        assert_eq!(serves, matches!(boundary, Boundary::Cpml { .. }), "{label}");
-        let finished = |mut adjoint: pdeinv_forward::acoustic::AcousticAdjoint<T>| -> Vec<u64> {
-            let s = &adjoint.state;
-            let mut bits: Vec<u64> = [&s.u, &s.u_prev, &s.psi_x, &s.zeta_x, &s.psi_z, &s.zeta_z]
-                .iter()
-                .flat_map(|f| f.iter().map(|v| v.as_f64().to_bits()))
-                .collect();
-            assert!(s.u.iter().filter(|v| **v != T::zero()).count() > 100, "the adjoint wavefield should be live");
+        // an adjoint wave from residuals at every receiver over some
+        // steps, then a pair from `top`: the pairs from 29 and 31 sweep
+        // in opposite directions on one band (`acoustic/pair.rs`)
+        for top in [29, 31] {
+            let mut adjoint = shot.initial_adjoint();
             let mut gradient = vec![0.0; shot.parameters()];
-            shot.finish_gradient(&mut adjoint, &mut gradient);
-            bits.extend(gradient.iter().map(|g| g.to_bits()));
-            bits
-        };
-        for below in [None, Some(&states[28])] {
-            let mut paired = adjoint.clone();
-            let done = shot.reverse_pair(29, &states[29], below, [&r29, &r28], &mut paired, &mut gradient);
-            assert_eq!(done, fused, "{label}: the pair runs fused exactly with a CPML in 2D");
-            if done && serves {
-                let from = if below.is_some() { "S_28" } else { "S_29's u_prev" };
-                assert!(
-                    finished(paired) == finished(one_by_one.clone()),
-                    "{label}: the fused pair from {from} differs"
-                );
+            shot.inject_residual(40, &states[40], &residual(40, channels), &mut adjoint);
+            for n in (top + 1..40).rev() {
+                shot.step_adjoint(n, &states[n], &mut adjoint, &mut gradient);
+                shot.inject_residual(n, &states[n], &residual(n as u64, channels), &mut adjoint);
+            }
+            let (r1, r2) = (residual::<T>(top as u64, channels), residual::<T>(top as u64 - 1, channels));
+            let mut one_by_one = adjoint.clone();
+            shot.step_adjoint(top, &states[top], &mut one_by_one, &mut gradient);
+            shot.inject_residual(top, &states[top], &r1, &mut one_by_one);
+            let serves = shot.reverse_from_next(top - 1, &states[top], &r2, &mut one_by_one, &mut gradient);
+            let fused = matches!(boundary, Boundary::Cpml { .. }) && grid.dimension == 2;
+            assert_eq!(serves, matches!(boundary, Boundary::Cpml { .. }), "{label}");
+            let finished = |mut adjoint: pdeinv_forward::acoustic::AcousticAdjoint<T>| -> Vec<u64> {
+                let s = &adjoint.state;
+                let mut bits: Vec<u64> = [&s.u, &s.u_prev, &s.psi_x, &s.zeta_x, &s.psi_z, &s.zeta_z]
+                    .iter()
+                    .flat_map(|f| f.iter().map(|v| v.as_f64().to_bits()))
+                    .collect();
+                assert!(s.u.iter().filter(|v| **v != T::zero()).count() > 100, "the adjoint wavefield should be live");
+                let mut gradient = vec![0.0; shot.parameters()];
+                shot.finish_gradient(&mut adjoint, &mut gradient);
+                bits.extend(gradient.iter().map(|g| g.to_bits()));
+                bits
+            };
+            for below in [None, Some(&states[top - 1])] {
+                let mut paired = adjoint.clone();
+                let done = shot.reverse_pair(top, &states[top], below, [&r1, &r2], &mut paired, &mut gradient);
+                assert_eq!(done, fused, "{label}: the pair runs fused exactly with a CPML in 2D");
+                if done && serves {
+                    let from = if below.is_some() { format!("S_{}", top - 1) } else { format!("S_{top}'s u_prev") };
+                    assert!(
+                        finished(paired) == finished(one_by_one.clone()),
+                        "{label}: the fused pair at {top} from {from} differs"
+                    );
+                }
             }
         }
     });

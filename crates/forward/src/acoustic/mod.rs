@@ -980,7 +980,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
     /// [`reverse_from_next`](AdjointPropagator::reverse_from_next).
     fn reverse_pair(
         &self,
-        _n: usize,
+        n: usize,
         next: &AcousticState<T>,
         below: Option<&AcousticState<T>>,
         residuals: [&[T]; 2],
@@ -992,7 +992,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         if !self.pair_applies() || next.u.len() != len || second.len() != len {
             return false;
         }
-        self.reverse_pair_with([&next.u, second], residuals, adjoint);
+        self.reverse_pair_with([&next.u, second], residuals, pair::Sweep::for_pair(n), adjoint);
         true
     }
 

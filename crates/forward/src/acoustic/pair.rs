@@ -17,7 +17,8 @@
 //! its `u_prev`, the first step writes `Y` from `X`, the second `X` from
 //! `Y`. The rows are cut into one band per thread. Phase 1: each band
 //! runs the first step's interior and x-layer adjoint in chunks of rows,
-//! top down, and the second step's on the rows `k` whose inputs
+//! top down (or bottom up, on every other pair, where there is one band:
+//! see [`Sweep`]), and the second step's on the rows `k` whose inputs
 //! `Y[k−H ..= k+H]` the first step has finished and whose `X[k]` it no
 //! longer reads, `H` rows behind. A z strip that lies inside the band gets
 //! the first step's z-layer adjoint as soon as the first step has passed
@@ -164,7 +165,13 @@ impl<T: Real> AcousticShot<'_, T> {
     /// The reversals of steps `n` and `n − 1` with the forward fields
     /// `fields = [u^n, u^{n−1}]` and the residuals `[r_n, r_{n−1}]`, fused
     /// (see the module documentation; [`pair_applies`](Self::pair_applies) must hold).
-    pub(super) fn reverse_pair_with(&self, fields: [&[T]; 2], residuals: [&[T]; 2], a: &mut AcousticAdjoint<T>) {
+    pub(super) fn reverse_pair_with(
+        &self,
+        fields: [&[T]; 2],
+        residuals: [&[T]; 2],
+        sweep: Sweep,
+        a: &mut AcousticAdjoint<T>,
+    ) {
         let m = self.model;
         let layout = &m.layout;
         let (nxp, nzp, h, c) = (layout.nxp, layout.nzp, layout.halo, &m.c2dt2);
@@ -182,6 +189,8 @@ impl<T: Real> AcousticShot<'_, T> {
         };
         let band = nzp.div_ceil(threads.clamp(1, nzp.div_ceil(block)));
         let plan = PairPlan::new(self, band, receiver_rows.clone());
+        // alternating directions paid on one band only (see `Sweep`)
+        let sweep = if band >= nzp { sweep } else { Sweep::Down };
         let x_width = m.cpml.as_ref().map_or(0, |cpml| 2 * cpml.strip());
         let (strip, z_scratch_len) =
             m.cpml.as_ref().map_or((0, 0), |cpml| (cpml.strip(), cpml.adjoint_z_scratch_len(layout)));
@@ -205,31 +214,33 @@ impl<T: Real> AcousticShot<'_, T> {
                 let owned: [bool; 2] = std::array::from_fn(|g| groups[g].is_some());
                 let receivers = plan.receivers_inline && rows.contains(&plan.receivers.start);
                 let (mut done1, mut done2, mut injected1, mut injected2) = ([false; 2], [false; 2], false, false);
-                let mut next = rows.start;
-                let mut row = rows.start;
-                while row < rows.end {
-                    let end = (row + PAIR_CHUNK).min(rows.end);
-                    let reads = row.saturating_sub(h)..(end + h).min(nzp);
+                // the rows each step has finished (or, for the second
+                // step, left to phase 3), growing from the band's edge
+                // where the sweep starts
+                let mut first_done = sweep.start(&rows);
+                let mut second_done = first_done.clone();
+                while let Some(chunk) = sweep.next_chunk(&first_done, &rows, PAIR_CHUNK) {
+                    let reads = chunk.start.saturating_sub(h)..(chunk.end + h).min(nzp);
                     // SAFETY: `X` is written in this phase only by this
                     // band's second step and its inline z groups and
                     // residual, on rows of this band at least `H` rows from
                     // its edges (see `PairPlan`), so never on the rows
                     // within `H` of another band, which are all this band
                     // reads beyond its own; of its own rows it writes only
-                    // those that its first step has passed (`k + H < end`
-                    // of an earlier chunk), which it reads no more.
+                    // those whose whole stencil its first step has passed
+                    // (`settled`), which it reads no more.
                     let lw = unsafe { shared_x.rows(reads.clone()) };
                     let fields = AdjointFields { lw, lw_first: reads.start, cached: false, c, u: u1 };
-                    let own = local(row..end);
-                    let x_part = x_rows(&mut x, row - rows.start..end - rows.start, x_width);
-                    self.adjoint_interior_and_x(row, fields, &mut ly[own.clone()], &mut image[own], x_part);
-                    row = end;
+                    let own = local(chunk.clone());
+                    let x_part = x_rows(&mut x, chunk.start - rows.start..chunk.end - rows.start, x_width);
+                    self.adjoint_interior_and_x(chunk.start, fields, &mut ly[own.clone()], &mut image[own], x_part);
+                    first_done = first_done.start.min(chunk.start)..first_done.end.max(chunk.end);
                     // the first step's z groups that it has passed
                     for g in 0..2 {
                         let Some(z) = plan.group(g) else { continue };
                         if let Some((lpsi, lzeta, scratch)) = &mut groups[g]
                             && !done1[g]
-                            && z.rows.end <= end
+                            && covers(&first_done, &z.rows)
                         {
                             // SAFETY: rows of this band that its second step
                             // has not reached (they wait for this group)
@@ -248,7 +259,7 @@ impl<T: Real> AcousticShot<'_, T> {
                     // the residual of step n, after the groups it meets
                     if receivers
                         && !injected1
-                        && plan.receivers.end <= end
+                        && covers(&first_done, &plan.receivers)
                         && plan.groups_meeting_receivers().all(|g| done1[g])
                     {
                         self.inject_rows(u1, residuals[0], (&mut ly[..], rows.start), (&mut image[..], rows.start));
@@ -259,40 +270,43 @@ impl<T: Real> AcousticShot<'_, T> {
                         (0..2).any(|g| owned[g] && !done1[g] && plan.group(g).is_some_and(|z| plan.near(k, &z.rows)))
                             || (receivers && !injected1 && plan.near(k, &plan.receivers))
                     };
-                    let limit = end.saturating_sub(h);
-                    let mut k = next;
-                    while k < limit {
+                    let settled = sweep.settled(&first_done, h);
+                    while let Some(k) = sweep.next_row(&second_done, &settled) {
                         if plan.waits(k) {
-                            k += 1;
+                            second_done = sweep.include(&second_done, k);
                             continue;
                         }
                         if pending(k) {
                             break;
                         }
-                        let start = k;
-                        while k < limit && !plan.waits(k) && !pending(k) {
-                            k += 1;
+                        let mut run = sweep.include(&second_done, k);
+                        while let Some(j) = sweep.next_row(&run, &settled)
+                            && !plan.waits(j)
+                            && !pending(j)
+                        {
+                            run = sweep.include(&run, j);
                         }
-                        let lw = &ly[local(start - h..k + h)];
-                        let fields = AdjointFields { lw, lw_first: start - h, cached: true, c, u: u2 };
+                        let new = sweep.added(&second_done, &run);
+                        second_done = run;
+                        let lw = &ly[local(new.start - h..new.end + h)];
+                        let fields = AdjointFields { lw, lw_first: new.start - h, cached: true, c, u: u2 };
                         // SAFETY: rows of this band's core that its first
-                        // step no longer reads (`k + H <= end`) and that no
-                        // other band reads or writes (see above)
-                        let lu = unsafe { shared_x.rows_mut(start..k) };
-                        let x_part = x_rows(&mut x, start - rows.start..k - rows.start, x_width);
-                        self.adjoint_interior_and_x(start, fields, lu, &mut image[local(start..k)], x_part);
+                        // step no longer reads (`settled`) and that no other
+                        // band reads or writes (see above)
+                        let lu = unsafe { shared_x.rows_mut(new.clone()) };
+                        let x_part = x_rows(&mut x, new.start - rows.start..new.end - rows.start, x_width);
+                        self.adjoint_interior_and_x(new.start, fields, lu, &mut image[local(new)], x_part);
                     }
-                    next = k;
                     // the second step's z groups whose rows it has done
                     for g in 0..2 {
                         let Some(z) = plan.group(g) else { continue };
+                        let written = z.rows.start + h..z.rows.end.saturating_sub(h);
                         if let Some((lpsi, lzeta, scratch)) = &mut groups[g]
                             && z.second_inline
                             && done1[g]
                             && !done2[g]
-                            && next >= z.rows.end - h
+                            && covers(&second_done, &written)
                         {
-                            let written = z.rows.start + h..z.rows.end - h;
                             let lw = &ly[local(z.rows.clone())];
                             // SAFETY: the group's computed rows, in this band's
                             // core, which its first step has passed
@@ -312,7 +326,7 @@ impl<T: Real> AcousticShot<'_, T> {
                     if receivers
                         && plan.receivers_second_inline
                         && !injected2
-                        && next >= plan.receivers.end
+                        && covers(&second_done, &plan.receivers)
                         && plan.groups_meeting_receivers().all(|g| done2[g])
                     {
                         // SAFETY: rows of this band's core that its first step has passed
@@ -541,6 +555,101 @@ impl PairPlan {
             || self.groups.iter().flatten().any(|z| !z.inline && self.near(k, &z.rows))
             || (!self.receivers_inline && self.near(k, &self.receivers))
     }
+}
+
+/// Which way phase 1 crosses each band. Consecutive pairs go opposite
+/// ways ([`for_pair`](Self::for_pair)): the rows one pair touched last,
+/// still in the cache, are those the next one starts from. Per cell the
+/// operations and their order stay the same, so the result is bitwise
+/// that of the two steps either way (tested).
+///
+/// Why: where a pair's arrays just overflow a core's level-2 cache (about
+/// 2.5 MB at 300 x 300 in `f32`, on a core with 2 MB), a pair that
+/// starts where the last one ended finds much of what it reads there
+/// instead of in the level-3 cache. On an Intel Xeon with AVX-512
+/// (2026-12-07, `pdeinv bench --threads 1 adjoint --shape N,N --nt 200`,
+/// three alternating rounds) the paired ratio went from 1.49-1.58 to
+/// 1.41-1.45 at 300 x 300 and from 1.39-1.47 to 1.33-1.37 at 350, and
+/// stayed within noise at 200 and 250. On two threads (two bands)
+/// alternating was slower: pair steps of 0.0344-0.0386 ms against
+/// 0.0343-0.0395 at 200 and 0.054-0.066 against 0.052-0.068 at 300 over
+/// eight rounds, medians 4 % and 13 % higher. Why is not established, so
+/// with several bands every pair goes down.
+///
+/// Each step's finished rows in a band form one range that grows from the
+/// edge where the sweep starts; the methods below grow it in either
+/// direction, so phase 1 is written once for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sweep {
+    /// From the band's first row to its last.
+    Down,
+    /// From the band's last row to its first.
+    Up,
+}
+
+impl Sweep {
+    /// The direction of the pair that reverses steps `n` and `n − 1`: it
+    /// alternates from one pair (`n`) to the next (`n − 2`).
+    pub(super) fn for_pair(n: usize) -> Self {
+        if (n / 2).is_multiple_of(2) { Sweep::Down } else { Sweep::Up }
+    }
+
+    /// No rows of `rows` done, at the edge where the sweep starts.
+    fn start(self, rows: &Range<usize>) -> Range<usize> {
+        match self {
+            Sweep::Down => rows.start..rows.start,
+            Sweep::Up => rows.end..rows.end,
+        }
+    }
+
+    /// The next row beyond `done`, if it lies in `within`.
+    fn next_row(self, done: &Range<usize>, within: &Range<usize>) -> Option<usize> {
+        match self {
+            Sweep::Down => (done.end >= within.start && done.end < within.end).then_some(done.end),
+            Sweep::Up => (done.start > within.start && done.start <= within.end).then(|| done.start - 1),
+        }
+    }
+
+    /// `done` with the next row `k` beyond it.
+    fn include(self, done: &Range<usize>, k: usize) -> Range<usize> {
+        match self {
+            Sweep::Down => done.start..k + 1,
+            Sweep::Up => k..done.end,
+        }
+    }
+
+    /// The next `chunk` rows of `rows` beyond `done` (fewer at the edge),
+    /// if any are left.
+    fn next_chunk(self, done: &Range<usize>, rows: &Range<usize>, chunk: usize) -> Option<Range<usize>> {
+        let chunk = match self {
+            Sweep::Down => done.end..(done.end + chunk).min(rows.end),
+            Sweep::Up => done.start.saturating_sub(chunk).max(rows.start)..done.start,
+        };
+        (!chunk.is_empty()).then_some(chunk)
+    }
+
+    /// The rows of `grown` (`done` grown) beyond `done`.
+    fn added(self, done: &Range<usize>, grown: &Range<usize>) -> Range<usize> {
+        match self {
+            Sweep::Down => done.end..grown.end,
+            Sweep::Up => grown.start..done.start,
+        }
+    }
+
+    /// The rows of `done` whose stencil (`H = h` rows each side) the
+    /// rows not yet done do not meet: those the first step has left for
+    /// good.
+    fn settled(self, done: &Range<usize>, h: usize) -> Range<usize> {
+        match self {
+            Sweep::Down => done.start..done.end.saturating_sub(h),
+            Sweep::Up => done.start + h..done.end,
+        }
+    }
+}
+
+/// Whether `done` holds every row of `rows`.
+fn covers(done: &Range<usize>, rows: &Range<usize>) -> bool {
+    done.start <= rows.start && rows.end <= done.end
 }
 
 /// Whether two ranges share a value.
