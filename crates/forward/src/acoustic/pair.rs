@@ -73,6 +73,11 @@ use std::sync::{Mutex, PoisonError};
 /// within this many rows plus `H`, so the rows it reads are still cached.
 const PAIR_CHUNK: usize = 8;
 
+/// The largest pair, in bytes of its six whole arrays (two adjoint time
+/// levels, two forward fields, `c` and the image), whose sweeps alternate
+/// direction (see [`Sweep`]): about 480 x 480 cells in `f32`.
+const ALTERNATE_MAX_BYTES: usize = 8 << 20;
+
 /// Most waiting cells that phase 3 runs on one thread (see there). On two
 /// threads at 400 x 400 and 600 x 600 (16 rows wait), phase 3 took 9-10 µs
 /// a pair that way against 15-16 µs spread over the threads (one run each,
@@ -189,8 +194,9 @@ impl<T: Real> AcousticShot<'_, T> {
         };
         let band = nzp.div_ceil(threads.clamp(1, nzp.div_ceil(block)));
         let plan = PairPlan::new(self, band, receiver_rows.clone());
-        // alternating directions paid on one band only (see `Sweep`)
-        let sweep = if band >= nzp { sweep } else { Sweep::Down };
+        // alternating directions paid on one band of a small grid only (see `Sweep`)
+        let pair_bytes = 6 * layout.len() * std::mem::size_of::<T>();
+        let sweep = if band >= nzp && pair_bytes <= ALTERNATE_MAX_BYTES { sweep } else { Sweep::Down };
         let x_width = m.cpml.as_ref().map_or(0, |cpml| 2 * cpml.strip());
         let (strip, z_scratch_len) =
             m.cpml.as_ref().map_or((0, 0), |cpml| (cpml.strip(), cpml.adjoint_z_scratch_len(layout)));
@@ -570,11 +576,17 @@ impl PairPlan {
 /// (2026-12-07, `pdeinv bench --threads 1 adjoint --shape N,N --nt 200`,
 /// three alternating rounds) the paired ratio went from 1.49-1.58 to
 /// 1.41-1.45 at 300 x 300 and from 1.39-1.47 to 1.33-1.37 at 350, and
-/// stayed within noise at 200 and 250. On two threads (two bands)
-/// alternating was slower: pair steps of 0.0344-0.0386 ms against
-/// 0.0343-0.0395 at 200 and 0.054-0.066 against 0.052-0.068 at 300 over
-/// eight rounds, medians 4 % and 13 % higher. Why is not established, so
-/// with several bands every pair goes down.
+/// stayed within noise at 200 and 250. Where the arrays are far larger
+/// than the cache there is nothing to reuse, and going up was slower: at
+/// 2000 x 2000 pair steps of 3.34-3.50 ms against 3.19-3.37 going down
+/// (four rounds), also with the interior kernel prefetching the rows
+/// above instead of below (tried, not kept). So only pairs of at most
+/// [`ALTERNATE_MAX_BYTES`] alternate (the grids up to 400 x 400 measured
+/// above). On two threads (two bands) alternating was slower as well:
+/// pair steps of 0.0344-0.0386 ms against 0.0343-0.0395 at 200 and
+/// 0.054-0.066 against 0.052-0.068 at 300 over eight rounds, medians 4 %
+/// and 13 % higher. Why is not established, so with several bands every
+/// pair goes down.
 ///
 /// Each step's finished rows in a band form one range that grows from the
 /// edge where the sweep starts; the methods below grow it in either
