@@ -71,7 +71,16 @@ use std::sync::{Mutex, PoisonError};
 
 /// Rows of the first step per call in phase 1: the second step follows
 /// within this many rows plus `H`, so the rows it reads are still cached.
+/// With several bands.
 const PAIR_CHUNK: usize = 8;
+
+/// [`PAIR_CHUNK`] where phase 1 runs one band (one thread). On an Intel
+/// Xeon with AVX-512 (2026-12-07, `pdeinv bench --threads 1 adjoint
+/// --shape N,N --nt 200`, five alternating rounds, pair steps) the median
+/// went from 0.0611 to 0.0594 ms at 200 x 200 and from 0.1629 to 0.1574 at
+/// 400, and stayed within 1 % at 250 and 300; on two threads, 16 rows were
+/// slower at 300 (0.060-0.062 ms against 0.054, two rounds).
+const SINGLE_BAND_PAIR_CHUNK: usize = 16;
 
 /// The largest pair, in bytes of its six whole arrays (two adjoint time
 /// levels, two forward fields, `c` and the image), whose sweeps alternate
@@ -197,6 +206,7 @@ impl<T: Real> AcousticShot<'_, T> {
         // alternating directions paid on one band of a small grid only (see `Sweep`)
         let pair_bytes = 6 * layout.len() * std::mem::size_of::<T>();
         let sweep = if band >= nzp && pair_bytes <= ALTERNATE_MAX_BYTES { sweep } else { Sweep::Down };
+        let chunk_rows = if band >= nzp { SINGLE_BAND_PAIR_CHUNK } else { PAIR_CHUNK };
         let x_width = m.cpml.as_ref().map_or(0, |cpml| 2 * cpml.strip());
         let (strip, z_scratch_len) =
             m.cpml.as_ref().map_or((0, 0), |cpml| (cpml.strip(), cpml.adjoint_z_scratch_len(layout)));
@@ -225,7 +235,7 @@ impl<T: Real> AcousticShot<'_, T> {
                 // where the sweep starts
                 let mut first_done = sweep.start(&rows);
                 let mut second_done = first_done.clone();
-                while let Some(chunk) = sweep.next_chunk(&first_done, &rows, PAIR_CHUNK) {
+                while let Some(chunk) = sweep.next_chunk(&first_done, &rows, chunk_rows) {
                     let reads = chunk.start.saturating_sub(h)..(chunk.end + h).min(nzp);
                     // SAFETY: `X` is written in this phase only by this
                     // band's second step and its inline z groups and
