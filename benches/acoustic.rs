@@ -9,7 +9,7 @@
 
 use criterion::{Criterion, Throughput, criterion_main};
 use pdeinv_forward::acoustic::boundary::{Cpml, ImagedAdjoint, XStripRows};
-use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary, Layout};
+use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary, Layout, PairFusion};
 use pdeinv_forward::{AdjointPropagator, Parallelism, Propagator, Real};
 use pdeinv_grid::{Grid, Interpolation, central_first_derivative, central_second_derivative, point_weights};
 
@@ -27,6 +27,7 @@ fn step_benchmark<T: Real>(c: &mut Criterion, boundary: Boundary, label: &str) {
         dominant_frequency: 10.0,
         cpml_velocity: None,
         parallelism: Parallelism::Rows,
+        pair_fusion: PairFusion::Always,
     };
     let model = AcousticModel::<T>::new(config, &vec![2000.0; n * n]).unwrap();
     let source = point_weights(&grid, "source", 200.0, 5000.0, Interpolation::Hicks { radius: 4 }).unwrap();

@@ -5,7 +5,7 @@
 //! clear errors for a missing or unusable directory.
 
 use pdeinv_adjoint::{DriverError, GradientRun, Residuals, Schedule, gradient, gradient_two_level};
-use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, AcousticShot, Boundary};
+use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, AcousticShot, Boundary, PairFusion};
 use pdeinv_forward::diffusion::{self, Boundaries, DiffusionConfig, DiffusionModel, Scheme, SourceTimeFunctions};
 use pdeinv_forward::wavelet::ricker;
 use pdeinv_forward::{AdjointPropagator, Parallelism, Propagator, record};
@@ -69,6 +69,7 @@ fn with_acoustic_shot(f: impl FnOnce(&AcousticShot<'_, f64>, &[f64])) {
         dominant_frequency: 15.0,
         cpml_velocity: None,
         parallelism: Parallelism::Rows,
+        pair_fusion: PairFusion::Always,
     };
     let scheme = Interpolation::Hicks { radius: 3 };
     let source = point_weights(&grid, "source", 85.0, 120.0, scheme).unwrap();
@@ -107,6 +108,7 @@ fn acoustic_f32_two_level_equals_store_all_bitwise() {
         dominant_frequency: 15.0,
         cpml_velocity: None,
         parallelism: Parallelism::Rows,
+        pair_fusion: PairFusion::Always,
     };
     let source = point_weights(&grid, "source", 70.0, 80.0, Interpolation::Bilinear).unwrap();
     let receivers = vec![point_weights(&grid, "receiver", 30.0, 40.0, Interpolation::Bilinear).unwrap()];

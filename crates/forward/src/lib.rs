@@ -13,6 +13,7 @@
 
 pub mod acoustic;
 pub mod aligned;
+pub mod cache;
 pub mod diffusion;
 pub mod error;
 pub mod points;

@@ -1,7 +1,7 @@
 //! Accuracy and consistency of the acoustic solver against analytic
 //! solutions, plus CPML reflection, reciprocity and f32/f64 agreement.
 
-use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary};
+use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary, PairFusion};
 use pdeinv_forward::wavelet::{ricker, ricker_integral};
 use pdeinv_forward::{Parallelism, Real, record};
 use pdeinv_grid::{Grid, Interpolation, point_weights};
@@ -21,6 +21,8 @@ fn config(grid: Grid, order: usize, dt: f64, nt: usize, boundary: Boundary) -> A
         dominant_frequency: F_PEAK,
         cpml_velocity: None,
         parallelism: Parallelism::Rows,
+        // the fused pair on these small grids too
+        pair_fusion: PairFusion::Always,
     }
 }
 
@@ -491,4 +493,35 @@ fn a_fused_pair_of_reversals_equals_two_reversals_bitwise() {
     }
     check_reverse_pair::<f32>(grid.clone(), Boundary::Sponge { width: 10 }, false, 2);
     check_reverse_pair::<f64>(Grid::new_1d(80, 10.0).unwrap(), Boundary::Cpml { width: 10 }, false, 2);
+}
+
+/// `PairFusion`: `Never` and, on a grid whose arrays fit any level-2 cache,
+/// `Auto` decline the pair (the caller then runs the reversals one by one,
+/// the reference the pair is tested bitwise equal to); `Always` fuses it.
+#[test]
+fn the_pair_fusion_setting_decides_whether_pairs_fuse() {
+    use pdeinv_forward::AdjointPropagator;
+    use pdeinv_forward::Propagator;
+    // 40 x 40 with a 10-cell CPML at order 8: 68 x 68 padded f32 cells, five
+    // arrays of them 92 kB, under 0.8 of a 256 kB cache
+    let grid = Grid::new_2d(40, 40, 10.0, 10.0).unwrap();
+    let scheme = Interpolation::Hicks { radius: 4 };
+    let source = point_weights(&grid, "source", 200.0, 200.0, scheme).unwrap();
+    let receivers = vec![point_weights(&grid, "receiver", 100.0, 150.0, scheme).unwrap()];
+    let wavelet = ricker(25.0, 1e-3, 20, None);
+    for (setting, fuses) in [(PairFusion::Never, false), (PairFusion::Auto, false), (PairFusion::Always, true)] {
+        let mut cfg = config(grid.clone(), 8, 1e-3, 20, Boundary::Cpml { width: 10 });
+        cfg.pair_fusion = setting;
+        let model = AcousticModel::<f32>::new(cfg, &vec![2000.0; 40 * 40]).unwrap();
+        let shot = model.shot(&source, &wavelet, &receivers).unwrap();
+        let mut state = shot.initial_state();
+        for n in 0..10 {
+            shot.step(n, &mut state);
+        }
+        let mut adjoint = shot.initial_adjoint();
+        let mut gradient = vec![0.0; shot.parameters()];
+        let residual = [1.0f32];
+        let done = shot.reverse_pair(10, &state, None, [&residual, &residual], &mut adjoint, &mut gradient);
+        assert_eq!(done, fuses, "{setting:?}");
+    }
 }

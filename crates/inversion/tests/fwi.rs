@@ -8,7 +8,7 @@
 
 use pdeinv_adjoint::Strategy;
 use pdeinv_adjoint::verify::{pseudo_random, taylor_slopes, taylor_test};
-use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary, ShotInput, record_shots};
+use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, Boundary, PairFusion, ShotInput, record_shots};
 use pdeinv_forward::wavelet::ricker;
 use pdeinv_forward::{Parallelism, Real};
 use pdeinv_grid::{Grid, Interpolation, PointWeights, point_weights};
@@ -91,6 +91,7 @@ fn case_1d(misfit: MisfitKind) -> Case {
         dominant_frequency: 10.0,
         cpml_velocity: None,
         parallelism: Parallelism::Serial,
+        pair_fusion: PairFusion::Auto,
     };
     let receivers: Vec<[f64; 2]> = (0..31).map(|r| [0.0, 100.0 * r as f64]).collect();
     case(
@@ -127,6 +128,7 @@ fn case_2d() -> Case {
         dominant_frequency: 15.0,
         cpml_velocity: None,
         parallelism: Parallelism::Serial,
+        pair_fusion: PairFusion::Auto,
     };
     let sources = [[20.0, 195.0], [270.0, 195.0], [145.0, 20.0], [145.0, 370.0]];
     let mut receivers = Vec::new();

@@ -5,7 +5,7 @@
 use crate::error::IoError;
 use crate::models;
 use crate::scenario::{Physics, Scenario};
-use pdeinv_forward::acoustic::{AcousticConfig, velocity_range};
+use pdeinv_forward::acoustic::{AcousticConfig, PairFusion, velocity_range};
 use pdeinv_forward::{ForwardError, Parallelism, stability};
 use pdeinv_grid::{PointWeights, point_weights};
 
@@ -147,6 +147,7 @@ pub fn acoustic(scenario: &Scenario, vp: &[f64], dt: f64, parallelism: Paralleli
         dominant_frequency: f_peak,
         cpml_velocity: Some(v_max),
         parallelism,
+        pair_fusion: PairFusion::Auto,
     };
     Ok(AcousticSetup { config, wavelet: scenario.wavelet.sample(dt, scenario.nt), shots, warnings })
 }

@@ -3,7 +3,7 @@
 //! acquisition.
 
 use pdeinv_forward::Parallelism;
-use pdeinv_forward::acoustic::{AcousticConfig, Boundary};
+use pdeinv_forward::acoustic::{AcousticConfig, Boundary, PairFusion};
 use pdeinv_grid::{Grid, Interpolation, PointWeights, point_weights};
 
 /// A small problem: grid, boundary, order, free surface, steps.
@@ -28,6 +28,8 @@ impl Case {
             dominant_frequency: 15.0,
             cpml_velocity: None,
             parallelism: Parallelism::Rows,
+            // the driver's fused pairs on these small grids too
+            pair_fusion: PairFusion::Always,
         }
     }
 

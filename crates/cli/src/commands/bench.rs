@@ -6,7 +6,7 @@ use crate::Output;
 use crate::UserError;
 use anyhow::Result;
 use clap::{Args as ClapArgs, Subcommand, ValueEnum};
-use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, AcousticShot, Boundary};
+use pdeinv_forward::acoustic::{AcousticConfig, AcousticModel, AcousticShot, Boundary, PairFusion};
 use pdeinv_forward::wavelet::ricker;
 use pdeinv_forward::{AdjointPropagator, Parallelism, Propagator, Real};
 use pdeinv_grid::{Grid, Interpolation, PointWeights, point_weights};
@@ -22,7 +22,7 @@ pub enum BenchCommand {
     /// forward step on the same job as `bench forward`, timed in interleaved
     /// blocks so that other load on the machine hits both alike: prints
     /// `adjoint/forward = <value>` last.
-    Adjoint(ForwardArgs),
+    Adjoint(AdjointArgs),
     /// Implicit 2D diffusion on the SciPy anchor's problem
     /// (`../shared/anchors/run.sh scipy-diffusion N NT`): prints
     /// `factorisation s = <value>` and `ms/step = <value>` last.
@@ -93,6 +93,29 @@ pub struct ForwardArgs {
     width: usize,
 }
 
+/// Whether `bench adjoint` fuses the reversals in pairs.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BenchPairFusion {
+    /// As a gradient run does: fused where a thread's arrays outgrow the
+    /// level-2 cache.
+    Auto,
+    /// Fused wherever the pair applies.
+    Always,
+    /// One reversal at a time.
+    Never,
+}
+
+/// Arguments of `bench adjoint`.
+#[derive(Debug, ClapArgs)]
+pub struct AdjointArgs {
+    #[command(flatten)]
+    job: ForwardArgs,
+    /// Whether the adjoint steps run fused in pairs (the last line times
+    /// the steps as a gradient run would take them).
+    #[arg(long, value_enum, default_value_t = BenchPairFusion::Auto)]
+    pair_fusion: BenchPairFusion,
+}
+
 /// Run a benchmark.
 pub fn run(cmd: BenchCommand, out: Output) -> Result<()> {
     match cmd {
@@ -100,7 +123,7 @@ pub fn run(cmd: BenchCommand, out: Output) -> Result<()> {
             Precision::F32 => bench_forward::<f32>(&args, out),
             Precision::F64 => bench_forward::<f64>(&args, out),
         },
-        BenchCommand::Adjoint(args) => match args.precision {
+        BenchCommand::Adjoint(args) => match args.job.precision {
             Precision::F32 => bench_adjoint::<f32>(&args, out),
             Precision::F64 => bench_adjoint::<f64>(&args, out),
         },
@@ -161,7 +184,7 @@ struct AcousticJob<T> {
 }
 
 impl<T: Real> AcousticJob<T> {
-    fn new(args: &ForwardArgs) -> Result<Self> {
+    fn new(args: &ForwardArgs, pair_fusion: PairFusion) -> Result<Self> {
         let (nz, nx) = (args.shape[0], args.shape[1]);
         if args.nt < 2 {
             return Err(UserError(format!("--nt {} must be at least 2", args.nt)).into());
@@ -184,6 +207,7 @@ impl<T: Real> AcousticJob<T> {
             dominant_frequency: 10.0,
             cpml_velocity: None,
             parallelism: Parallelism::Rows,
+            pair_fusion,
         };
         let model = AcousticModel::<T>::new(config, &vec![velocity; nz * nx])?;
         let scheme = Interpolation::Hicks { radius: 4 };
@@ -227,7 +251,7 @@ impl<T: Real> AcousticJob<T> {
 }
 
 fn bench_forward<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
-    let job = AcousticJob::<T>::new(args)?;
+    let job = AcousticJob::<T>::new(args, PairFusion::Auto)?;
     let shot = job.shot()?;
     let mut state = shot.initial_state();
     let mut traces = vec![T::zero(); shot.channels()];
@@ -255,8 +279,14 @@ const ADJOINT_BENCH_BLOCK: usize = 10;
 /// adjoint steps (driven by that wavefield and a residual at the receivers)
 /// in turn. Each kind's figure is its fastest block: the least disturbed by
 /// other work on the machine.
-fn bench_adjoint<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
-    let job = AcousticJob::<T>::new(args)?;
+fn bench_adjoint<T: Real>(adjoint_args: &AdjointArgs, out: Output) -> Result<()> {
+    let args = &adjoint_args.job;
+    let pair_fusion = match adjoint_args.pair_fusion {
+        BenchPairFusion::Auto => PairFusion::Auto,
+        BenchPairFusion::Always => PairFusion::Always,
+        BenchPairFusion::Never => PairFusion::Never,
+    };
+    let job = AcousticJob::<T>::new(args, pair_fusion)?;
     let shot = job.shot()?;
     let nt = args.nt;
     let mut state = shot.initial_state();
@@ -309,6 +339,8 @@ fn bench_adjoint<T: Real>(args: &ForwardArgs, out: Output) -> Result<()> {
         println!("forward steps = {forward_steps}, adjoint steps = {adjoint_steps} (blocks of {ADJOINT_BENCH_BLOCK})");
         println!("forward ms/step = {:.4}", 1e3 * forward_best);
         println!("adjoint ms/step = {:.4}", 1e3 * adjoint_best);
+        let setting = format!("{pair_fusion:?}").to_lowercase();
+        println!("reversals fused in pairs = {} (--pair-fusion {setting})", if fused { "yes" } else { "no" });
         if fused {
             println!("adjoint ms/step in fused pairs = {:.4} ({pair_steps} steps)", 1e3 * pair_best);
         }

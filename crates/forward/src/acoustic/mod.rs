@@ -132,6 +132,26 @@ pub struct AcousticConfig {
     pub cpml_velocity: Option<f64>,
     /// Thread use inside each step.
     pub parallelism: Parallelism,
+    /// Whether the adjoint sweep fuses two reversals into one pass.
+    pub pair_fusion: PairFusion,
+}
+
+/// Whether the adjoint sweep runs two reversals in one pass over the grid
+/// (`acoustic/pair.rs`; bitwise the same as one by one, and only with a
+/// CPML in 2D). Fused, each adjoint field crosses memory once for two
+/// steps; one by one, a step whose arrays stay in the level-2 cache avoids
+/// the pair's bookkeeping and, on several threads, its waits at the bands'
+/// edges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PairFusion {
+    /// Fuse where the arrays of a band (one per thread) outgrow this CPU's
+    /// level-2 cache, by the crossover measured (see `pair::fusion_pays`).
+    #[default]
+    Auto,
+    /// Fuse wherever the pair applies.
+    Always,
+    /// One reversal at a time.
+    Never,
 }
 
 /// The model-dependent part of an acoustic problem: padded coefficients,
@@ -975,8 +995,8 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         true
     }
 
-    /// Fused into one sweep over the grid (`acoustic/pair.rs`) except under a sponge
-    /// and in 1D; from `below`'s `u`, or from `next`'s `u_prev` as in
+    /// Fused into one sweep over the grid (`acoustic/pair.rs`) except under a sponge,
+    /// in 1D and where [`PairFusion`] says the steps one by one are faster; from `below`'s `u`, or from `next`'s `u_prev` as in
     /// [`reverse_from_next`](AdjointPropagator::reverse_from_next).
     fn reverse_pair(
         &self,
@@ -989,7 +1009,7 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
     ) -> bool {
         let len = self.model.layout.len();
         let second = below.map_or(&next.u_prev, |state| &state.u);
-        if !self.pair_applies() || next.u.len() != len || second.len() != len {
+        if !self.pair_fuses() || next.u.len() != len || second.len() != len {
             return false;
         }
         self.reverse_pair_with([&next.u, second], residuals, pair::Sweep::for_pair(n), adjoint);

@@ -62,7 +62,7 @@
 
 use super::boundary::{ImagedAdjoint, adjoint_free_surface};
 use super::kernel::AdjointFields;
-use super::{AcousticAdjoint, AcousticShot, AcousticState, XAdjoint, XParts, adjoint_block};
+use super::{AcousticAdjoint, AcousticShot, AcousticState, PairFusion, XAdjoint, XParts, adjoint_block};
 use crate::propagator::Parallelism;
 use crate::real::Real;
 use std::marker::PhantomData;
@@ -86,6 +86,32 @@ const SINGLE_BAND_PAIR_CHUNK: usize = 16;
 /// levels, two forward fields, `c` and the image), whose sweeps alternate
 /// direction (see [`Sweep`]): about 480 x 480 cells in `f32`.
 const ALTERNATE_MAX_BYTES: usize = 8 << 20;
+
+/// Arrays a single adjoint step streams: the two adjoint time levels, `c`,
+/// the forward field and the image.
+const SINGLE_STEP_ARRAYS: usize = 5;
+
+/// Whether fusing pays ([`PairFusion::Auto`]), by the bytes of the arrays a
+/// single adjoint step streams over a band of phase 1 (`band_bytes`),
+/// against the level-2 cache of a core: on one band above 0.8 of it, on
+/// several above 1.1.
+///
+/// Measured on an Intel Xeon with AVX-512 and 2 MiB of level-2 cache a
+/// core (2026-12-07, `pdeinv bench --threads T adjoint --shape N,N --nt
+/// 200`, which prints the ratio of the steps one by one and fused, two or
+/// three rounds, f32, CPML of 20 cells at order 8):
+/// - one thread: one by one was faster up to 200 x 200 (1.31-1.35 against
+///   1.38 at 200; 1.23 MB of arrays), as fast at 225 and 240 (1.49 and
+///   1.66 MB), slower from 250 on (1.40 against 1.37-1.38 at 250, 1.53
+///   against 1.37-1.41 at 300);
+/// - two threads (two bands): one by one was faster up to 420 x 420 (1.11
+///   against 1.25-1.33 at 300, 1.15-1.19 against 1.25-1.38 at 400, 1.23-1.28
+///   against 1.26-1.36 at 420; 2.19 MB a band), slower from 450 (1.41-1.85
+///   against 1.35-1.41; 2.48 MB a band). With several bands the pair also
+///   waits at the bands' edges (phases 2-4), which moves the crossover up.
+fn fusion_pays(band_bytes: usize, bands: usize, level2_bytes: usize) -> bool {
+    if bands <= 1 { 5 * band_bytes > 4 * level2_bytes } else { 10 * band_bytes > 11 * level2_bytes }
+}
 
 /// Most waiting cells that phase 3 runs on one thread (see there). On two
 /// threads at 400 x 400 and 600 x 600 (16 rows wait), phase 3 took 9-10 µs
@@ -171,9 +197,37 @@ impl<T: Real> AcousticShot<'_, T> {
         .unwrap_or(0..0)
     }
 
-    /// Whether the pair runs fused on this shot: not under a sponge, not in 1D.
+    /// Whether the pair can run fused on this shot: not under a sponge, not in 1D.
     pub(super) fn pair_applies(&self) -> bool {
         self.model.sponge.is_none() && self.model.layout.has_z
+    }
+
+    /// Whether the pair runs fused: where it applies, as the shot's
+    /// [`PairFusion`] says.
+    pub(super) fn pair_fuses(&self) -> bool {
+        self.pair_applies()
+            && match self.model.config.pair_fusion {
+                PairFusion::Always => true,
+                PairFusion::Never => false,
+                PairFusion::Auto => {
+                    let (band, bands) = self.pair_bands();
+                    let bytes = SINGLE_STEP_ARRAYS * band * self.model.layout.nxp * std::mem::size_of::<T>();
+                    fusion_pays(bytes, bands, crate::cache::level2_bytes())
+                }
+            }
+    }
+
+    /// The padded rows of each band of phase 1 (one per thread, at most one
+    /// per scratch part of the x layers) and the number of bands.
+    fn pair_bands(&self) -> (usize, usize) {
+        let m = self.model;
+        let nzp = m.layout.nzp;
+        let threads = match m.config.parallelism {
+            Parallelism::Rows => rayon::current_num_threads(),
+            Parallelism::Serial => 1,
+        };
+        let band = nzp.div_ceil(threads.clamp(1, nzp.div_ceil(adjoint_block(&m.layout))));
+        (band, nzp.div_ceil(band))
     }
 
     /// The reversals of steps `n` and `n − 1` with the forward fields
@@ -195,13 +249,8 @@ impl<T: Real> AcousticShot<'_, T> {
         if layout.free_surface {
             adjoint_free_surface(layout, lx, c);
         }
-        // one band per thread, at most one per scratch part of the x layers
         let block = adjoint_block(layout);
-        let threads = match m.config.parallelism {
-            Parallelism::Rows => rayon::current_num_threads(),
-            Parallelism::Serial => 1,
-        };
-        let band = nzp.div_ceil(threads.clamp(1, nzp.div_ceil(block)));
+        let (band, _) = self.pair_bands();
         let plan = PairPlan::new(self, band, receiver_rows.clone());
         // alternating directions paid on one band of a small grid only (see `Sweep`)
         let pair_bytes = 6 * layout.len() * std::mem::size_of::<T>();
@@ -677,4 +726,22 @@ fn covers(done: &Range<usize>, rows: &Range<usize>) -> bool {
 /// Whether two ranges share a value.
 fn overlap(a: &Range<usize>, b: &Range<usize>) -> bool {
     a.start < b.end && b.start < a.end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fusion_pays;
+
+    #[test]
+    fn fusion_pays_above_the_measured_crossovers() {
+        let level2 = 2 << 20;
+        // one band: 200 x 200 (1.23 MB) one by one, 250 x 250 (1.78 MB) fused
+        assert!(!fusion_pays(1_230_080, 1, level2));
+        assert!(fusion_pays(1_776_080, 1, level2));
+        // two bands: 420 x 420 (2.19 MB a band) one by one, 450 (2.48 MB) fused
+        assert!(!fusion_pays(2_190_240, 2, level2));
+        assert!(fusion_pays(2_480_040, 2, level2));
+        // the same arrays fuse on a smaller cache
+        assert!(fusion_pays(1_230_080, 1, 1 << 20));
+    }
 }
