@@ -995,8 +995,9 @@ impl<T: Real> AdjointPropagator for AcousticShot<'_, T> {
         true
     }
 
-    /// Fused into one sweep over the grid (`acoustic/pair.rs`) except under a sponge,
-    /// in 1D and where [`PairFusion`] says the steps one by one are faster; from `below`'s `u`, or from `next`'s `u_prev` as in
+    /// Fused into one sweep over the grid (`acoustic/pair.rs`) except under a
+    /// sponge, in 1D and where [`PairFusion`] says the steps one by one are
+    /// faster; from `below`'s `u`, or from `next`'s `u_prev` as in
     /// [`reverse_from_next`](AdjointPropagator::reverse_from_next).
     fn reverse_pair(
         &self,

@@ -102,10 +102,11 @@ const SINGLE_STEP_ARRAYS: usize = 5;
 /// three rounds, f32, CPML of 20 cells at order 8):
 /// - one thread: one by one was faster up to 200 x 200 (1.31-1.35 against
 ///   1.38 at 200; 1.23 MB of arrays), as fast at 225 and 240 (1.49 and
-///   1.66 MB), slower from 250 on (1.40 against 1.37-1.38 at 250, 1.53
+///   1.66 MB), slower from 250 on (1.40 against 1.37-1.38 at 250, 1.53-1.55
 ///   against 1.37-1.41 at 300);
-/// - two threads (two bands): one by one was faster up to 420 x 420 (1.11
-///   against 1.25-1.33 at 300, 1.15-1.19 against 1.25-1.38 at 400, 1.23-1.28
+/// - two threads (two bands): one by one was faster up to 420 x 420
+///   (1.11-1.12 against 1.25-1.33 at 300, 1.15-1.19 against 1.25-1.38 at 400
+///   in three rounds but 1.17-1.18 against 1.14-1.30 in two others, 1.23-1.28
 ///   against 1.26-1.36 at 420; 2.19 MB a band), slower from 450 (1.41-1.85
 ///   against 1.35-1.41; 2.48 MB a band). With several bands the pair also
 ///   waits at the bands' edges (phases 2-4), which moves the crossover up.
@@ -250,12 +251,12 @@ impl<T: Real> AcousticShot<'_, T> {
             adjoint_free_surface(layout, lx, c);
         }
         let block = adjoint_block(layout);
-        let (band, _) = self.pair_bands();
+        let (band, bands) = self.pair_bands();
         let plan = PairPlan::new(self, band, receiver_rows.clone());
         // alternating directions paid on one band of a small grid only (see `Sweep`)
         let pair_bytes = 6 * layout.len() * std::mem::size_of::<T>();
-        let sweep = if band >= nzp && pair_bytes <= ALTERNATE_MAX_BYTES { sweep } else { Sweep::Down };
-        let chunk_rows = if band >= nzp { SINGLE_BAND_PAIR_CHUNK } else { PAIR_CHUNK };
+        let sweep = if bands == 1 && pair_bytes <= ALTERNATE_MAX_BYTES { sweep } else { Sweep::Down };
+        let chunk_rows = if bands == 1 { SINGLE_BAND_PAIR_CHUNK } else { PAIR_CHUNK };
         let x_width = m.cpml.as_ref().map_or(0, |cpml| 2 * cpml.strip());
         let (strip, z_scratch_len) =
             m.cpml.as_ref().map_or((0, 0), |cpml| (cpml.strip(), cpml.adjoint_z_scratch_len(layout)));
